@@ -1,0 +1,66 @@
+#include "agent_state.h"
+
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <new>
+#include <vector>
+
+namespace memtide::agent {
+namespace {
+
+__attribute__((tls_model("initial-exec"))) thread_local ThreadState t_state{};
+
+std::atomic<uint64_t> g_seq{1};
+std::atomic<int> g_options_state{0};  // 0 = defaults, 1 = parsing, 2 = parsed
+alignas(Options) unsigned char g_options_storage[sizeof(Options)];
+Options* g_options = nullptr;
+uint64_t g_time_resolution = 1;
+AgentCounters g_counters;
+WriterSignal g_writer_signal;
+
+}  // namespace
+
+std::atomic<int> g_phase{static_cast<int>(Phase::kBooting)};
+
+ThreadState& thread_state() { return t_state; }
+Phase phase() { return static_cast<Phase>(g_phase.load(std::memory_order_relaxed)); }
+void set_phase(Phase p) { g_phase.store(static_cast<int>(p), std::memory_order_release); }
+AgentCounters& agent_counters() { return g_counters; }
+WriterSignal& writer_signal() { return g_writer_signal; }
+
+uint64_t next_seq() { return g_seq.fetch_add(1, std::memory_order_relaxed); }
+
+uint64_t now_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  uint64_t t = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+  return g_time_resolution == 1 ? t : t - t % g_time_resolution;
+}
+
+void ensure_options() {
+  if (g_options_state.load(std::memory_order_acquire) == 2) return;
+  int expected = 0;
+  if (!g_options_state.compare_exchange_strong(expected, 1)) {
+    while (g_options_state.load(std::memory_order_acquire) != 2) sched_yield();
+    return;
+  }
+  Guard guard;
+  std::vector<std::string> errors;
+  Options parsed = parse_options([](const char* name) { return getenv(name); }, errors);
+  for (const std::string& e : errors)
+    fprintf(stderr, "memtide: ignoring %s (using the default)\n", e.c_str());
+  g_options = new (g_options_storage) Options(std::move(parsed));
+  g_time_resolution = g_options->time_resolution_ns ? g_options->time_resolution_ns : 1;
+  g_options_state.store(2, std::memory_order_release);
+}
+
+const Options& options() {
+  if (__builtin_expect(g_options_state.load(std::memory_order_acquire) != 2, 0)) ensure_options();
+  return *g_options;
+}
+
+}  // namespace memtide::agent

@@ -1,0 +1,76 @@
+// The agent's process-wide state: lifecycle, options, global counters, and the
+// per-thread state every hook consults first.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "memtide_common/options.h"
+
+namespace memtide::agent {
+
+struct ThreadRing;
+
+enum class Phase : int {
+  kBooting = 0,    // before the constructor: events are buffered in rings
+  kRecording = 1,  // writer running
+  kFinished = 2,   // final flush done: nothing more is recorded
+};
+
+// Per-thread state, in initial-exec TLS so that reading it never allocates.
+struct ThreadState {
+  int guard;               // > 0 while inside the agent: nothing is recorded
+  int exit_iterations;     // calls of the pthread key destructor so far
+  bool retired;            // the thread ran its exit handler
+  ThreadRing* ring;
+  uint32_t scope;          // innermost scope, 0 = none
+};
+
+ThreadState& thread_state();
+
+// RAII: marks the calling thread as inside the agent.
+class Guard {
+ public:
+  Guard() : state_(thread_state()) { ++state_.guard; }
+  ~Guard() { --state_.guard; }
+  Guard(const Guard&) = delete;
+  Guard& operator=(const Guard&) = delete;
+
+ private:
+  ThreadState& state_;
+};
+
+struct AgentCounters {
+  std::atomic<uint64_t> backpressure_waits{0};
+  std::atomic<uint64_t> stack_table_full{0};
+};
+
+struct WriterSignal {
+  std::atomic<int> pending{0};   // futex word: work or a request is waiting
+  std::atomic<int> sleeping{0};  // the writer sleeps on `pending`
+};
+
+Phase phase();
+void set_phase(Phase phase);
+const Options& options();
+AgentCounters& agent_counters();
+WriterSignal& writer_signal();
+
+// The next global sequence number.
+uint64_t next_seq();
+// CLOCK_MONOTONIC in ns, rounded down to the configured resolution.
+uint64_t now_ns();
+
+// Options parsed on first use; safe very early in the process.
+void ensure_options();
+
+// Arms the pthread key whose destructor retires the calling thread's ring.
+void register_thread_exit_handler();
+
+bool writer_running();
+// Starts the writer before the constructor when early events fill a ring.
+void start_writer_early();
+
+}  // namespace memtide::agent

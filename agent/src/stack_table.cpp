@@ -1,0 +1,105 @@
+#include "stack_table.h"
+
+#include <new>
+
+namespace memtide::agent {
+namespace {
+
+inline uint64_t mix(uint64_t h) {
+  h ^= h >> 33;
+  h *= 0xff51afd7ed558ccdULL;
+  h ^= h >> 33;
+  h *= 0xc4ceb9fe1a85ec53ULL;
+  h ^= h >> 33;
+  return h;
+}
+
+inline size_t slot_of(uint32_t parent, uint64_t ip, size_t capacity) {
+  return mix(ip * 31 + parent) & (capacity - 1);
+}
+
+}  // namespace
+
+StackTable& stack_table() {
+  // Never destroyed: frees in late static destructors still intern stacks.
+  alignas(StackTable) static unsigned char storage[sizeof(StackTable)];
+  static StackTable* table = new (storage) StackTable();
+  return *table;
+}
+
+uint64_t hash_frames(const uint64_t* ips, uint32_t depth) {
+  uint64_t h = 0x9e3779b97f4a7c15ULL ^ depth;
+  for (uint32_t i = 0; i < depth; ++i) h = (h ^ ips[i]) * 0x100000001b3ULL + (h >> 29);
+  return mix(h) | 1;  // never 0: 0 marks an empty cache entry
+}
+
+bool StackTable::matches(uint32_t id, const uint64_t* ips, uint32_t depth) const {
+  for (uint32_t i = 0; i < depth; ++i) {
+    if (id == 0 || id > nodes_.size()) return false;
+    const StackNode& n = node(id);
+    if (n.ip != ips[i]) return false;
+    id = n.parent;
+  }
+  return id == 0;
+}
+
+uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cache) {
+  if (depth == 0) return 0;
+  const uint64_t hash = hash_frames(ips, depth);
+  StackCache::Entry* entry = nullptr;
+  if (cache != nullptr) {
+    entry = &cache->entries[hash & (StackCache::kEntries - 1)];
+    if (entry->hash == hash && entry->depth == depth && matches(entry->id, ips, depth))
+      return entry->id;
+  }
+  uint32_t id = 0;
+  {
+    SpinGuard guard(lock_);
+    for (uint32_t i = depth; i-- > 0;) {
+      id = find_or_add(id, ips[i]);
+      if (id == 0) return 0;
+    }
+  }
+  if (entry != nullptr) {
+    entry->hash = 0;  // a reader interrupted mid-update sees a miss
+    entry->id = id;
+    entry->depth = depth;
+    entry->hash = hash;
+  }
+  return id;
+}
+
+uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
+  if ((index_used_ + 1) * 2 > index_capacity_ && !grow_index()) return 0;
+  size_t mask = index_capacity_ - 1;
+  for (size_t s = slot_of(parent, ip, index_capacity_);; s = (s + 1) & mask) {
+    IndexSlot& slot = index_[s];
+    if (slot.id == 0) {
+      uint32_t index = nodes_.append(StackNode{ip, parent, 0});
+      if (index == UINT32_MAX) return 0;
+      slot = IndexSlot{ip, parent, index + 1};
+      ++index_used_;
+      return index + 1;
+    }
+    if (slot.ip == ip && slot.parent == parent) return slot.id;
+  }
+}
+
+bool StackTable::grow_index() {
+  size_t capacity = index_capacity_ ? index_capacity_ * 2 : 16384;
+  auto* slots = static_cast<IndexSlot*>(map_zeroed(capacity * sizeof(IndexSlot)));
+  if (slots == nullptr) return false;
+  for (size_t i = 0; i < index_capacity_; ++i) {
+    const IndexSlot& old = index_[i];
+    if (old.id == 0) continue;
+    size_t s = slot_of(old.parent, old.ip, capacity);
+    while (slots[s].id != 0) s = (s + 1) & (capacity - 1);
+    slots[s] = old;
+  }
+  if (index_ != nullptr) unmap(index_, index_capacity_ * sizeof(IndexSlot));
+  index_ = slots;
+  index_capacity_ = capacity;
+  return true;
+}
+
+}  // namespace memtide::agent

@@ -1,0 +1,74 @@
+// Deduplicated call stacks. A stack is stored as a path in a trie of
+// (parent node, instruction pointer) nodes, outermost frame nearest the root,
+// so stacks that share callers share nodes; an event carries the id of its
+// innermost node. Node ids are 1-based; 0 means "no stack".
+//
+// Lookups of a stack seen before on the same thread hit a per-thread cache and
+// take no lock; new stacks are inserted under one lock. Nodes never move or
+// change once published, which lets the writer copy them out without a lock.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "chunked_array.h"
+#include "spin_lock.h"
+
+namespace memtide::agent {
+
+struct StackNode {
+  uint64_t ip;
+  uint32_t parent;  // 0 = root
+  uint32_t unused;
+};
+
+// Per-thread cache of recent stacks: hash of the frames -> leaf node id.
+struct StackCache {
+  static constexpr size_t kEntries = 1024;
+  struct Entry {
+    uint64_t hash;
+    uint32_t id;
+    uint32_t depth;
+  };
+  Entry entries[kEntries];
+};
+
+class StackTable {
+ public:
+  // Returns the id of the stack ips[0..depth) (ips[0] innermost). Never
+  // allocates through malloc. Returns 0 when depth is 0 or memory is exhausted.
+  uint32_t intern(const uint64_t* ips, uint32_t depth, StackCache* cache);
+
+  // Node `id` (1-based); valid for every id below published_count() + 1.
+  const StackNode& node(uint32_t id) const { return nodes_[id - 1]; }
+  uint32_t published_count() const { return nodes_.size(); }
+
+  // fork: hold the lock across fork so the child sees a consistent table.
+  void lock_for_fork() { lock_.lock(); }
+  void unlock_after_fork() { lock_.unlock(); }
+  void reset_lock_in_child() { lock_.reset(); }
+
+ private:
+  uint32_t find_or_add(uint32_t parent, uint64_t ip);
+  bool grow_index();
+  bool matches(uint32_t id, const uint64_t* ips, uint32_t depth) const;
+
+  struct IndexSlot {
+    uint64_t ip;
+    uint32_t parent;
+    uint32_t id;  // 0 = empty
+  };
+
+  SpinLock lock_;
+  ChunkedArray<StackNode> nodes_;
+  IndexSlot* index_ = nullptr;  // open addressing, guarded by lock_
+  size_t index_capacity_ = 0;
+  size_t index_used_ = 0;
+};
+
+uint64_t hash_frames(const uint64_t* ips, uint32_t depth);
+
+// The process-wide table (never destroyed).
+StackTable& stack_table();
+
+}  // namespace memtide::agent

@@ -1,0 +1,127 @@
+#include "thread_ring.h"
+
+#include <linux/futex.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <new>
+
+#include "agent_state.h"
+#include "os_memory.h"
+
+namespace memtide::agent {
+namespace {
+
+std::atomic<ThreadRing*> g_rings{nullptr};
+std::atomic<uint32_t> g_next_thread_id{1};
+ThreadRing* g_shared_ring = nullptr;
+SpinLock g_shared_ring_create_lock;
+
+ThreadRing* map_ring(uint32_t capacity) {
+  size_t bytes = sizeof(ThreadRing) + sizeof(EventRecord) * capacity;
+  void* memory = map_zeroed(bytes);
+  if (memory == nullptr) return nullptr;
+  auto* ring = new (memory) ThreadRing();
+  ring->capacity = capacity;
+  ring->records = reinterpret_cast<EventRecord*>(static_cast<char*>(memory) + sizeof(ThreadRing));
+  ring->mapped_bytes = bytes;
+  return ring;
+}
+
+void publish(ThreadRing* ring) {
+  ThreadRing* head = g_rings.load(std::memory_order_relaxed);
+  do {
+    ring->next = head;
+  } while (!g_rings.compare_exchange_weak(head, ring, std::memory_order_release));
+}
+
+}  // namespace
+
+ThreadRing* ring_list_head() { return g_rings.load(std::memory_order_acquire); }
+
+uint32_t next_thread_id() { return g_next_thread_id.fetch_add(1, std::memory_order_relaxed); }
+
+ThreadRing* acquire_ring(uint32_t capacity, pid_t tid, uint64_t now_ns) {
+  ThreadRing* ring = nullptr;
+  for (ThreadRing* r = ring_list_head(); r != nullptr; r = r->next) {
+    int expected = static_cast<int>(RingState::kFree);
+    if (r->capacity == capacity &&
+        r->state.compare_exchange_strong(expected, static_cast<int>(RingState::kActive),
+                                         std::memory_order_acquire)) {
+      ring = r;
+      break;
+    }
+  }
+  bool fresh = ring == nullptr;
+  if (fresh) {
+    ring = map_ring(capacity);
+    if (ring == nullptr) return nullptr;
+    ring->state.store(static_cast<int>(RingState::kActive), std::memory_order_relaxed);
+  }
+  ring->thread_id = next_thread_id();
+  ring->tid = tid;
+  ring->start_time_ns = now_ns;
+  ring->end_time_ns = 0;
+  ring->name[0] = '\0';
+  ring->row_written = false;
+  if (fresh) publish(ring);
+  return ring;
+}
+
+ThreadRing* shared_ring(uint32_t capacity) {
+  if (ThreadRing* ring = __atomic_load_n(&g_shared_ring, __ATOMIC_ACQUIRE)) return ring;
+  SpinGuard guard(g_shared_ring_create_lock);
+  if (g_shared_ring == nullptr) {
+    ThreadRing* ring = map_ring(capacity);
+    if (ring == nullptr) return nullptr;
+    ring->state.store(static_cast<int>(RingState::kShared), std::memory_order_relaxed);
+    ring->thread_id = next_thread_id();
+    __builtin_memcpy(ring->name, "(exited threads)", 15);
+    publish(ring);
+    __atomic_store_n(&g_shared_ring, ring, __ATOMIC_RELEASE);
+  }
+  return g_shared_ring;
+}
+
+void wake_writer() {
+  WriterSignal& signal = writer_signal();
+  signal.pending.store(1, std::memory_order_release);
+  if (signal.sleeping.load(std::memory_order_acquire))
+    syscall(SYS_futex, &signal.pending, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
+}
+
+void push_event(ThreadRing* ring, const EventRecord& event) {
+  const uint64_t capacity = ring->capacity;
+  uint64_t head = ring->head.load(std::memory_order_relaxed);
+  if (head - ring->tail.load(std::memory_order_acquire) >= capacity) {
+    agent_counters().backpressure_waits.fetch_add(1, std::memory_order_relaxed);
+    // Back-pressure: the writer drains rings far faster than threads fill
+    // them, so a short sleep is enough and costs nothing in the common case.
+    while (head - ring->tail.load(std::memory_order_acquire) >= capacity) {
+      wake_writer();
+      if (!writer_running()) {
+        start_writer_early();
+      }
+      struct timespec pause = {0, 50 * 1000};
+      nanosleep(&pause, nullptr);
+    }
+  }
+  ring->records[head & (capacity - 1)] = event;
+  ring->head.store(head + 1, std::memory_order_release);
+  if (((head + 1) & ((capacity >> 1) - 1)) == 0) wake_writer();
+}
+
+void reset_rings_in_child(ThreadRing* keep) {
+  for (ThreadRing* r = ring_list_head(); r != nullptr; r = r->next) {
+    r->shared_lock.reset();
+    // The parent's writer records what these rings held before the fork.
+    r->tail.store(r->head.load(std::memory_order_relaxed), std::memory_order_relaxed);
+    r->row_written = false;
+    if (r == keep || r->state.load() == static_cast<int>(RingState::kShared)) continue;
+    r->state.store(static_cast<int>(RingState::kFree), std::memory_order_relaxed);
+  }
+  g_shared_ring_create_lock.reset();
+}
+
+}  // namespace memtide::agent

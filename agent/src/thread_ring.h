@@ -1,0 +1,75 @@
+// Per-thread event buffers. Each thread that records owns one ring: it is the
+// only producer, the writer thread the only consumer, so publishing an event is
+// a plain store and one release store of `head`. A full ring makes its thread
+// wait for the writer (back-pressure): events are never dropped.
+//
+// Rings are registered once in a lock-free list that only grows; a ring whose
+// thread exited is drained by the writer and then reused by a new thread.
+#pragma once
+
+#include <sys/types.h>
+
+#include <atomic>
+#include <cstdint>
+
+#include "memtide_common/event.h"
+#include "spin_lock.h"
+#include "stack_table.h"
+
+namespace memtide::agent {
+
+enum class RingState : int {
+  kFree = 0,      // in the registry, available to a new thread
+  kActive = 1,    // owned by a live thread
+  kRetired = 2,   // thread exited: drain, write its end, then free
+  kShared = 3,    // the ring for events of threads past their exit handler
+};
+
+// Live-bytes bookkeeping kept by each thread, summed by the sampler.
+struct LiveCounters {
+  std::atomic<uint64_t> heap_allocated{0};  // usable bytes
+  std::atomic<uint64_t> heap_freed{0};
+  std::atomic<uint64_t> mmap_mapped{0};
+  std::atomic<uint64_t> mmap_unmapped{0};
+  std::atomic<uint64_t> pool_allocated{0};
+  std::atomic<uint64_t> pool_freed{0};
+};
+
+struct alignas(64) ThreadRing {
+  alignas(64) std::atomic<uint64_t> head{0};  // written by the producer
+  alignas(64) std::atomic<uint64_t> tail{0};  // written by the writer
+  alignas(64) std::atomic<int> state{0};
+  uint32_t capacity = 0;                      // power of two
+  uint32_t thread_id = 0;                     // threads.id in the trace
+  pid_t tid = 0;
+  uint64_t start_time_ns = 0;
+  uint64_t end_time_ns = 0;
+  char name[16] = {};
+  bool row_written = false;                   // writer-private
+  SpinLock shared_lock;                       // producers of the shared ring only
+  ThreadRing* next = nullptr;                 // registry list
+  LiveCounters live;
+  StackCache stack_cache;
+  EventRecord* records = nullptr;
+  size_t mapped_bytes = 0;
+};
+
+// The registry of all rings. Producers and the writer walk it without locks.
+ThreadRing* ring_list_head();
+
+// A ring for the calling thread (reusing a free one), or null when out of memory.
+ThreadRing* acquire_ring(uint32_t capacity, pid_t tid, uint64_t now_ns);
+// The one ring shared by threads that already ran their exit handler.
+ThreadRing* shared_ring(uint32_t capacity);
+// A fresh thread id for the trace (threads.id).
+uint32_t next_thread_id();
+
+// Ask the writer to drain (cheap when it is already awake).
+void wake_writer();
+// Appends an event; waits while the ring is full.
+void push_event(ThreadRing* ring, const EventRecord& event);
+
+// After fork, in the child: every ring but `keep` becomes free and empty.
+void reset_rings_in_child(ThreadRing* keep);
+
+}  // namespace memtide::agent

@@ -1,0 +1,550 @@
+#include "writer.h"
+
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <malloc.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <vector>
+
+#include "agent_state.h"
+#include "memtide_common/page_codec.h"
+#include "memtide_common/trace_schema.h"
+#include "module_map.h"
+#include "name_tables.h"
+#include "stack_table.h"
+#include "thread_ring.h"
+
+namespace memtide::agent {
+namespace {
+
+constexpr uint32_t kPageEvents = 8192;
+constexpr int kIdleWakeMs = 10;
+
+// Requests from other threads to the writer, all lock-free.
+struct Control {
+  std::atomic<uint64_t> flush_requested{0};
+  std::atomic<uint64_t> flush_done{0};  // futex word (low 32 bits used)
+  std::atomic<bool> stop{false};
+  std::atomic<bool> running{false};
+  // How the process ends, set before a flush that is the last one.
+  std::atomic<const char*> end_reason{nullptr};
+  std::atomic<int> exit_status{0};
+  std::atomic<bool> has_exit_status{false};
+};
+
+class Writer {
+ public:
+  bool open(const ProcessIdentity& identity, std::string& error);
+  void run();
+
+  std::mutex io_mutex;  // held while inside SQLite; taken by fork's prepare
+  Control control;
+  pthread_t thread{};
+
+ private:
+  bool exec(const char* sql);
+  sqlite3_stmt* prepare(const char* sql);
+  void write_meta(const char* key, const char* text);
+  void write_meta(const char* key, int64_t value);
+  void drain_rings();
+  void drain_ring(ThreadRing* ring);
+  void write_page(ThreadRing* ring, uint32_t count);
+  void write_thread_row(ThreadRing* ring);
+  void finish_thread(ThreadRing* ring);
+  void drain_tables();
+  void sample(uint64_t now);
+  void write_counters();
+  void write_end(uint64_t now);
+  void commit();
+  void finalize();
+
+  sqlite3* db_ = nullptr;
+  ProcessIdentity identity_;
+  sqlite3_stmt* insert_page_ = nullptr;
+  sqlite3_stmt* insert_thread_ = nullptr;
+  sqlite3_stmt* end_thread_ = nullptr;
+  sqlite3_stmt* insert_node_ = nullptr;
+  sqlite3_stmt* insert_string_ = nullptr;
+  sqlite3_stmt* insert_scope_ = nullptr;
+  sqlite3_stmt* insert_pool_ = nullptr;
+  sqlite3_stmt* insert_module_ = nullptr;
+  sqlite3_stmt* unload_module_ = nullptr;
+  sqlite3_stmt* insert_sample_ = nullptr;
+  uint32_t nodes_written_ = 0, strings_written_ = 0, scopes_written_ = 0, pools_written_ = 0;
+  uint32_t modules_written_ = 0;
+  std::vector<bool> module_unload_written_;
+  std::vector<EventRecord> scratch_;
+  std::vector<uint8_t> body_, blob_;
+  uint64_t events_written_ = 0, pages_written_ = 0;
+  uint64_t last_commit_ns_ = 0, last_sample_ns_ = 0;
+  uint64_t live_at_retire_[3] = {0, 0, 0};  // heap, mmap, pool bytes of recycled rings
+};
+
+Writer* g_writer = nullptr;
+
+uint64_t monotonic_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+void futex_wait(std::atomic<int>* word, int expected, int timeout_ms) {
+  struct timespec ts = {timeout_ms / 1000, (timeout_ms % 1000) * 1000000L};
+  syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, &ts, nullptr, 0);
+}
+
+bool Writer::exec(const char* sql) {
+  char* message = nullptr;
+  if (sqlite3_exec(db_, sql, nullptr, nullptr, &message) == SQLITE_OK) return true;
+  if (!options().quiet || true)
+    fprintf(stderr, "memtide: %s: %s\n", identity_.trace_path.c_str(), message ? message : "?");
+  sqlite3_free(message);
+  return false;
+}
+
+sqlite3_stmt* Writer::prepare(const char* sql) {
+  sqlite3_stmt* statement = nullptr;
+  sqlite3_prepare_v3(db_, sql, -1, SQLITE_PREPARE_PERSISTENT, &statement, nullptr);
+  return statement;
+}
+
+void Writer::write_meta(const char* key, const char* text) {
+  sqlite3_stmt* s = prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 2, text, -1, SQLITE_TRANSIENT);
+  sqlite3_step(s);
+  sqlite3_finalize(s);
+}
+
+void Writer::write_meta(const char* key, int64_t value) {
+  sqlite3_stmt* s = prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?, ?)");
+  sqlite3_bind_text(s, 1, key, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 2, value);
+  sqlite3_step(s);
+  sqlite3_finalize(s);
+}
+
+bool Writer::open(const ProcessIdentity& identity, std::string& error) {
+  identity_ = identity;
+  const std::string& path = identity.trace_path;
+  for (const char* suffix : {"", "-wal", "-shm", "-journal"}) unlink((path + suffix).c_str());
+  int rc = sqlite3_open_v2(path.c_str(), &db_,
+                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           nullptr);
+  if (rc != SQLITE_OK) {
+    error = "cannot create trace " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
+    return false;
+  }
+  // WAL keeps every commit cheap and leaves committed data readable after a
+  // kill; synchronous=NORMAL only risks the last commits on an OS crash.
+  if (!exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") || !exec(kTraceSchemaSql)) {
+    error = "cannot create the tables of " + path + ": " + sqlite3_errmsg(db_);
+    return false;
+  }
+  exec("BEGIN");
+  write_meta("format", kTraceFormatName);
+  write_meta("schema_version", kSchemaVersion);
+  write_meta("memtide_version", MEMTIDE_VERSION);
+  write_meta("page_encoding", kPageEncodingZstd);
+  write_meta("pid", identity.pid);
+  write_meta("start_time_ns", static_cast<int64_t>(identity.start_time_ns));
+  write_meta("stack_depth", static_cast<int64_t>(options().stack_depth));
+  write_meta("sample_ms", static_cast<int64_t>(options().sample_ms));
+  write_meta("time_resolution_ns", static_cast<int64_t>(options().time_resolution_ns));
+  write_meta("ended_cleanly", int64_t{0});
+  write_meta("clock", "CLOCK_MONOTONIC");
+  write_meta("ip_semantics", "return-address");
+  sqlite3_stmt* s = prepare(
+      "INSERT INTO processes(pid, parent_pid, parent_trace, origin, command_line, executable, "
+      "start_time_ns) VALUES(?, ?, ?, ?, ?, ?, ?)");
+  sqlite3_bind_int64(s, 1, identity.pid);
+  if (identity.parent_pid) sqlite3_bind_int64(s, 2, identity.parent_pid);
+  if (!identity.parent_trace.empty())
+    sqlite3_bind_text(s, 3, identity.parent_trace.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 4, identity.origin.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 5, identity.command_line.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_text(s, 6, identity.executable.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(s, 7, static_cast<int64_t>(identity.start_time_ns));
+  sqlite3_step(s);
+  sqlite3_finalize(s);
+  exec("COMMIT");
+  exec("BEGIN");
+
+  insert_page_ = prepare(
+      "INSERT INTO pages(thread_id, first_seq, last_seq, first_time_ns, last_time_ns, "
+      "event_count, encoding, body_bytes, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert_thread_ = prepare(
+      "INSERT OR REPLACE INTO threads(id, tid, name, start_time_ns) VALUES(?, ?, ?, ?)");
+  end_thread_ = prepare("UPDATE threads SET name = ?, end_time_ns = ? WHERE id = ?");
+  insert_node_ = prepare("INSERT INTO stack_nodes(id, parent, ip) VALUES(?, ?, ?)");
+  insert_string_ = prepare("INSERT INTO strings(id, value) VALUES(?, ?)");
+  insert_scope_ =
+      prepare("INSERT INTO scopes(id, parent, name_id, depth, source) VALUES(?, ?, ?, ?, ?)");
+  insert_pool_ = prepare("INSERT INTO pools(id, handle, name_id, create_seq) VALUES(?, ?, ?, ?)");
+  insert_module_ = prepare(
+      "INSERT INTO modules(id, path, build_id, base, size, load_bias, load_seq, load_time_ns) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?)");
+  unload_module_ = prepare("UPDATE modules SET unload_seq = ?, unload_time_ns = ? WHERE id = ?");
+  insert_sample_ = prepare(
+      "INSERT INTO samples(time_ns, rss_bytes, heap_arena_bytes, heap_mmap_bytes, "
+      "heap_in_use_bytes, heap_free_bytes, live_heap_bytes, live_mmap_bytes, live_pool_bytes) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  scratch_.resize(kPageEvents);
+  last_commit_ns_ = monotonic_ns();
+  return true;
+}
+
+void Writer::write_thread_row(ThreadRing* ring) {
+  sqlite3_bind_int64(insert_thread_, 1, ring->thread_id);
+  sqlite3_bind_int64(insert_thread_, 2, ring->tid);
+  sqlite3_bind_text(insert_thread_, 3, ring->name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(insert_thread_, 4, static_cast<int64_t>(ring->start_time_ns));
+  sqlite3_step(insert_thread_);
+  sqlite3_reset(insert_thread_);
+  ring->row_written = true;
+}
+
+void Writer::write_page(ThreadRing* ring, uint32_t count) {
+  size_t body_size = encode_page_body({scratch_.data(), count}, body_);
+  if (!compress_page(body_, body_size, static_cast<int>(options().zstd_level), blob_)) return;
+  sqlite3_stmt* s = insert_page_;
+  sqlite3_bind_int64(s, 1, ring->thread_id);
+  sqlite3_bind_int64(s, 2, static_cast<int64_t>(scratch_[0].seq));
+  sqlite3_bind_int64(s, 3, static_cast<int64_t>(scratch_[count - 1].seq));
+  sqlite3_bind_int64(s, 4, static_cast<int64_t>(scratch_[0].time_ns));
+  sqlite3_bind_int64(s, 5, static_cast<int64_t>(scratch_[count - 1].time_ns));
+  sqlite3_bind_int64(s, 6, count);
+  sqlite3_bind_int(s, 7, kPageEncodingZstd);
+  sqlite3_bind_int64(s, 8, static_cast<int64_t>(body_size));
+  sqlite3_bind_blob(s, 9, blob_.data(), static_cast<int>(blob_.size()), SQLITE_STATIC);
+  sqlite3_step(s);
+  sqlite3_reset(s);
+  events_written_ += count;
+  ++pages_written_;
+}
+
+void Writer::drain_ring(ThreadRing* ring) {
+  const uint64_t head = ring->head.load(std::memory_order_acquire);
+  uint64_t tail = ring->tail.load(std::memory_order_relaxed);
+  if (head == tail) return;
+  if (!ring->row_written) write_thread_row(ring);
+  const uint64_t mask = ring->capacity - 1;
+  while (tail < head) {
+    uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(head - tail, kPageEvents));
+    for (uint32_t i = 0; i < count; ++i) scratch_[i] = ring->records[(tail + i) & mask];
+    tail += count;
+    // The slots are copied: hand them back to the producer before encoding.
+    ring->tail.store(tail, std::memory_order_release);
+    write_page(ring, count);
+  }
+}
+
+void Writer::finish_thread(ThreadRing* ring) {
+  if (!ring->row_written) write_thread_row(ring);
+  sqlite3_bind_text(end_thread_, 1, ring->name, -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int64(end_thread_, 2, static_cast<int64_t>(ring->end_time_ns));
+  sqlite3_bind_int64(end_thread_, 3, ring->thread_id);
+  sqlite3_step(end_thread_);
+  sqlite3_reset(end_thread_);
+  // Keep the exited thread's live bytes: its blocks may still be live.
+  LiveCounters& live = ring->live;
+  live_at_retire_[0] += live.heap_allocated.exchange(0) - live.heap_freed.exchange(0);
+  live_at_retire_[1] += live.mmap_mapped.exchange(0) - live.mmap_unmapped.exchange(0);
+  live_at_retire_[2] += live.pool_allocated.exchange(0) - live.pool_freed.exchange(0);
+  ring->state.store(static_cast<int>(RingState::kFree), std::memory_order_release);
+}
+
+void Writer::drain_rings() {
+  for (ThreadRing* ring = ring_list_head(); ring != nullptr; ring = ring->next) {
+    const int state = ring->state.load(std::memory_order_acquire);
+    if (state == static_cast<int>(RingState::kFree)) continue;
+    drain_ring(ring);
+    if (state == static_cast<int>(RingState::kRetired)) {
+      drain_ring(ring);  // events published before the retire flag became visible
+      finish_thread(ring);
+    }
+  }
+}
+
+void Writer::drain_tables() {
+  StackTable& stacks = stack_table();
+  for (uint32_t n = stacks.published_count(); nodes_written_ < n; ++nodes_written_) {
+    const StackNode& node = stacks.node(nodes_written_ + 1);
+    sqlite3_bind_int64(insert_node_, 1, nodes_written_ + 1);
+    sqlite3_bind_int64(insert_node_, 2, node.parent);
+    sqlite3_bind_int64(insert_node_, 3, static_cast<int64_t>(node.ip));
+    sqlite3_step(insert_node_);
+    sqlite3_reset(insert_node_);
+  }
+  NameTables& names = name_tables();
+  for (uint32_t n = names.string_count(); strings_written_ < n; ++strings_written_) {
+    std::string_view text = names.string_at(strings_written_ + 1);
+    sqlite3_bind_int64(insert_string_, 1, strings_written_ + 1);
+    sqlite3_bind_text(insert_string_, 2, text.data(), static_cast<int>(text.size()),
+                      SQLITE_TRANSIENT);
+    sqlite3_step(insert_string_);
+    sqlite3_reset(insert_string_);
+  }
+  for (uint32_t n = names.scope_count(); scopes_written_ < n; ++scopes_written_) {
+    const ScopeRow& row = names.scope_row(scopes_written_ + 1);
+    sqlite3_bind_int64(insert_scope_, 1, scopes_written_ + 1);
+    sqlite3_bind_int64(insert_scope_, 2, row.parent);
+    sqlite3_bind_int64(insert_scope_, 3, row.name);
+    sqlite3_bind_int64(insert_scope_, 4, row.depth);
+    sqlite3_bind_text(insert_scope_, 5, row.source == ScopeSource::kNvtx ? "nvtx" : "annotate",
+                      -1, SQLITE_STATIC);
+    sqlite3_step(insert_scope_);
+    sqlite3_reset(insert_scope_);
+  }
+  for (uint32_t n = names.pool_count(); pools_written_ < n; ++pools_written_) {
+    const PoolRow& row = names.pool_row(pools_written_ + 1);
+    sqlite3_bind_int64(insert_pool_, 1, pools_written_ + 1);
+    sqlite3_bind_int64(insert_pool_, 2, static_cast<int64_t>(row.handle));
+    if (row.name) sqlite3_bind_int64(insert_pool_, 3, row.name);
+    else sqlite3_bind_null(insert_pool_, 3);
+    sqlite3_bind_int64(insert_pool_, 4, static_cast<int64_t>(row.create_seq));
+    sqlite3_step(insert_pool_);
+    sqlite3_reset(insert_pool_);
+  }
+  for (uint32_t n = module_count(); modules_written_ < n; ++modules_written_) {
+    ModuleRecord& m = module_at(modules_written_);
+    sqlite3_stmt* s = insert_module_;
+    sqlite3_bind_int64(s, 1, modules_written_ + 1);
+    sqlite3_bind_text(s, 2, m.path->c_str(), -1, SQLITE_TRANSIENT);
+    if (m.build_id->empty()) sqlite3_bind_null(s, 3);
+    else sqlite3_bind_text(s, 3, m.build_id->c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 4, static_cast<int64_t>(m.base));
+    sqlite3_bind_int64(s, 5, static_cast<int64_t>(m.size));
+    sqlite3_bind_int64(s, 6, static_cast<int64_t>(m.load_bias));
+    sqlite3_bind_int64(s, 7, static_cast<int64_t>(m.load_seq));
+    sqlite3_bind_int64(s, 8, static_cast<int64_t>(m.load_time_ns));
+    sqlite3_step(s);
+    sqlite3_reset(s);
+    module_unload_written_.push_back(false);
+  }
+  for (uint32_t i = 0; i < modules_written_; ++i) {
+    if (module_unload_written_[i]) continue;
+    ModuleRecord& m = module_at(i);
+    uint64_t seq = m.unload_seq.load(std::memory_order_acquire);
+    if (seq == 0) continue;
+    sqlite3_bind_int64(unload_module_, 1, static_cast<int64_t>(seq));
+    sqlite3_bind_int64(unload_module_, 2, static_cast<int64_t>(m.unload_time_ns));
+    sqlite3_bind_int64(unload_module_, 3, i + 1);
+    sqlite3_step(unload_module_);
+    sqlite3_reset(unload_module_);
+    module_unload_written_[i] = true;
+  }
+}
+
+uint64_t read_rss_bytes() {
+  int fd = open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char buffer[128];
+  ssize_t n = read(fd, buffer, sizeof(buffer) - 1);
+  close(fd);
+  if (n <= 0) return 0;
+  buffer[n] = '\0';
+  unsigned long long size = 0, resident = 0;
+  if (sscanf(buffer, "%llu %llu", &size, &resident) != 2) return 0;
+  return resident * static_cast<uint64_t>(sysconf(_SC_PAGESIZE));
+}
+
+void Writer::sample(uint64_t now) {
+  struct mallinfo2 info = mallinfo2();
+  uint64_t heap = live_at_retire_[0], mapped = live_at_retire_[1], pooled = live_at_retire_[2];
+  for (ThreadRing* ring = ring_list_head(); ring != nullptr; ring = ring->next) {
+    LiveCounters& live = ring->live;
+    heap += live.heap_allocated.load(std::memory_order_relaxed) -
+            live.heap_freed.load(std::memory_order_relaxed);
+    mapped += live.mmap_mapped.load(std::memory_order_relaxed) -
+              live.mmap_unmapped.load(std::memory_order_relaxed);
+    pooled += live.pool_allocated.load(std::memory_order_relaxed) -
+              live.pool_freed.load(std::memory_order_relaxed);
+  }
+  sqlite3_stmt* s = insert_sample_;
+  sqlite3_bind_int64(s, 1, static_cast<int64_t>(now));
+  sqlite3_bind_int64(s, 2, static_cast<int64_t>(read_rss_bytes()));
+  sqlite3_bind_int64(s, 3, static_cast<int64_t>(info.arena));
+  sqlite3_bind_int64(s, 4, static_cast<int64_t>(info.hblkhd));
+  sqlite3_bind_int64(s, 5, static_cast<int64_t>(info.uordblks));
+  sqlite3_bind_int64(s, 6, static_cast<int64_t>(info.fordblks));
+  sqlite3_bind_int64(s, 7, static_cast<int64_t>(heap));
+  sqlite3_bind_int64(s, 8, static_cast<int64_t>(mapped));
+  sqlite3_bind_int64(s, 9, static_cast<int64_t>(pooled));
+  sqlite3_step(s);
+  sqlite3_reset(s);
+  last_sample_ns_ = now;
+}
+
+void Writer::write_counters() {
+  AgentCounters& c = agent_counters();
+  const std::pair<const char*, uint64_t> rows[] = {
+      {"events", events_written_},
+      {"pages", pages_written_},
+      {"dropped_events", 0},  // back-pressure instead of loss: always 0
+      {"backpressure_waits", c.backpressure_waits.load()},
+      {"stack_table_full", c.stack_table_full.load()},
+  };
+  for (const auto& [name, value] : rows) {
+    sqlite3_stmt* s = prepare("INSERT OR REPLACE INTO counters(name, value) VALUES(?, ?)");
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(value));
+    sqlite3_step(s);
+    sqlite3_finalize(s);
+  }
+}
+
+void Writer::write_end(uint64_t now) {
+  const char* reason = control.end_reason.load();
+  if (reason == nullptr) return;
+  sqlite3_stmt* s = prepare(
+      "UPDATE processes SET end_time_ns = ?, end_reason = ?, exit_status = "
+      "coalesce(?, exit_status) WHERE pid = ?");
+  sqlite3_bind_int64(s, 1, static_cast<int64_t>(now));
+  sqlite3_bind_text(s, 2, reason, -1, SQLITE_STATIC);
+  if (control.has_exit_status.load()) sqlite3_bind_int(s, 3, control.exit_status.load());
+  sqlite3_bind_int64(s, 4, identity_.pid);
+  sqlite3_step(s);
+  sqlite3_finalize(s);
+  write_meta("end_time_ns", static_cast<int64_t>(now));
+  write_meta("end_reason", reason);
+  // A signal is an end too, but not a clean one.
+  write_meta("ended_cleanly", int64_t{std::strncmp(reason, "signal", 6) != 0});
+}
+
+void Writer::commit() {
+  write_counters();
+  exec("COMMIT");
+  exec("BEGIN");
+  last_commit_ns_ = monotonic_ns();
+}
+
+void Writer::finalize() {
+  exec("COMMIT");
+  // Leave one self-contained file behind: fold the WAL back in.
+  exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
+  sqlite3_close_v2(db_);
+  db_ = nullptr;
+}
+
+void Writer::run() {
+  WriterSignal& signal = writer_signal();
+  const uint64_t commit_ns = options().commit_ms * 1000000ull;
+  const uint64_t sample_ns = options().sample_ms * 1000000ull;
+  for (;;) {
+    signal.sleeping.store(1, std::memory_order_release);
+    if (signal.pending.load(std::memory_order_acquire) == 0 &&
+        control.flush_requested.load() == control.flush_done.load() && !control.stop.load())
+      futex_wait(&signal.pending, 0, kIdleWakeMs);
+    signal.sleeping.store(0, std::memory_order_relaxed);
+    signal.pending.store(0, std::memory_order_relaxed);
+
+    const uint64_t flush_target = control.flush_requested.load(std::memory_order_acquire);
+    const bool stopping = control.stop.load(std::memory_order_acquire);
+    {
+      std::lock_guard<std::mutex> lock(io_mutex);
+      drain_rings();
+      drain_tables();  // after the rings: every stack an event names is published
+      uint64_t now = monotonic_ns();
+      if (sample_ns && now - last_sample_ns_ >= sample_ns) sample(now);
+      const bool flushing = flush_target != control.flush_done.load();
+      if (flushing || stopping) write_end(now);
+      if (flushing || stopping || now - last_commit_ns_ >= commit_ns / 2) commit();
+      if (stopping) finalize();
+    }
+    if (flush_target != control.flush_done.load()) {
+      control.flush_done.store(flush_target, std::memory_order_release);
+      syscall(SYS_futex, &control.flush_done, FUTEX_WAKE_PRIVATE, INT32_MAX, nullptr, nullptr, 0);
+    }
+    if (stopping) return;
+  }
+}
+
+void* writer_main(void* arg) {
+  thread_state().guard = 1;  // nothing this thread does is the program's
+  auto* writer = static_cast<Writer*>(arg);
+  writer->run();
+  return nullptr;
+}
+
+}  // namespace
+
+bool start_writer(const ProcessIdentity& identity, std::string& error) {
+  Guard guard;
+  auto* writer = new Writer();  // deliberately never deleted (see fork)
+  if (!writer->open(identity, error)) return false;
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);  // the thread inherits: no signals
+  int rc = pthread_create(&writer->thread, nullptr, writer_main, writer);
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+  if (rc != 0) {
+    error = "cannot start the writer thread: " + std::string(strerror(rc));
+    return false;
+  }
+  pthread_setname_np(writer->thread, "memtide-writer");
+  writer->control.running.store(true, std::memory_order_release);
+  g_writer = writer;
+  return true;
+}
+
+bool flush_writer(const char* end_reason, int exit_status, bool has_status, int timeout_ms) {
+  Writer* writer = g_writer;
+  if (writer == nullptr || !writer->control.running.load()) return false;
+  if (end_reason) {
+    writer->control.exit_status.store(exit_status);
+    writer->control.has_exit_status.store(has_status);
+    writer->control.end_reason.store(end_reason);
+  }
+  const uint64_t target = writer->control.flush_requested.fetch_add(1) + 1;
+  wake_writer();
+  const uint64_t deadline = monotonic_ns() + uint64_t(timeout_ms) * 1000000ull;
+  for (;;) {
+    uint64_t done = writer->control.flush_done.load(std::memory_order_acquire);
+    if (done >= target) return true;
+    uint64_t now = monotonic_ns();
+    if (now >= deadline) return false;
+    struct timespec ts = {0, 5 * 1000000L};
+    syscall(SYS_futex, &writer->control.flush_done, FUTEX_WAIT_PRIVATE, static_cast<int>(done),
+            &ts, nullptr, 0);
+  }
+}
+
+void stop_writer(const char* end_reason, int exit_status, bool has_status) {
+  Writer* writer = g_writer;
+  if (writer == nullptr || !writer->control.running.exchange(false)) return;
+  if (writer->control.end_reason.load() == nullptr ||
+      std::strcmp(writer->control.end_reason.load(), "exec") == 0 || end_reason != nullptr) {
+    writer->control.end_reason.store(end_reason ? end_reason : "exit");
+  }
+  if (has_status) {
+    writer->control.exit_status.store(exit_status);
+    writer->control.has_exit_status.store(true);
+  }
+  writer->control.stop.store(true, std::memory_order_release);
+  wake_writer();
+  pthread_join(writer->thread, nullptr);
+}
+
+void writer_lock_for_fork() {
+  if (g_writer) g_writer->io_mutex.lock();
+}
+
+void writer_unlock_after_fork() {
+  if (g_writer) g_writer->io_mutex.unlock();
+}
+
+void writer_forget_in_child() { g_writer = nullptr; }
+
+bool writer_running() { return g_writer != nullptr && g_writer->control.running.load(); }
+
+}  // namespace memtide::agent

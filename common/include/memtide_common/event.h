@@ -1,0 +1,92 @@
+// Every event the agent records, defined in one place. The agent fills
+// EventRecord on the hot path; the page codec stores records in the trace; the
+// analyzer decodes them back into EventRecord. Kind values are persistent:
+// never renumber them (append new kinds and bump the schema version).
+#pragma once
+
+#include <cstdint>
+
+namespace memtide {
+
+// Bumped whenever the database layout or the meaning of a stored value changes.
+inline constexpr int kSchemaVersion = 1;
+// meta.format identifies a memtide trace among SQLite files.
+inline constexpr const char* kTraceFormatName = "memtide-trace";
+
+// What an event is. Allocation kinds name the API that produced the block, so a
+// block can be checked against the API that frees it (new[] freed by free ...).
+enum class EventKind : uint8_t {
+  // Heap allocations: address = block, size = requested bytes, aux = alignment
+  // where the API takes one (0 otherwise).
+  kMalloc = 1,
+  kCalloc = 2,        // size = nmemb * size; aux = nmemb
+  kRealloc = 3,       // block returned by a realloc that moved or had no input
+  kReallocArray = 4,  // same for reallocarray; aux = nmemb
+  kPosixMemalign = 5,
+  kAlignedAlloc = 6,
+  kMemalign = 7,
+  kValloc = 8,
+  kPvalloc = 9,
+  kNew = 10,
+  kNewArray = 11,
+  kNewNothrow = 12,
+  kNewArrayNothrow = 13,
+  // Heap frees: address = block; size = the size passed to a sized delete (0
+  // otherwise); aux = alignment for aligned delete.
+  kFree = 32,
+  kDelete = 33,
+  kDeleteArray = 34,
+  kReallocFree = 35,    // the old block of a realloc that moved, or realloc(p, 0)
+  kReallocInPlace = 36, // realloc kept the address: address = block, size = new size
+  // Mappings: address, size = length; aux = prot | flags << 32 for mmap.
+  kMmap = 48,
+  kMunmap = 49,          // the range that was unmapped (may be part of a mapping)
+  kMremap = 50,          // new range; aux = old address
+  kMremapUnmap = 51,     // old range released by a moving mremap
+  // Scopes and markers: aux = scope id / string id / step number.
+  kScopeEnter = 64,      // aux = scope id entered (the event's scope is the parent)
+  kScopeExit = 65,       // aux = scope id left
+  kStep = 66,            // aux = step number
+  kMark = 67,            // aux = string id
+  // Pool annotations: aux = pool id; address/size = the sub-allocation.
+  kPoolCreate = 80,      // address = pool handle, aux = pool id
+  kPoolAlloc = 81,
+  kPoolFree = 82,
+  kPoolDestroy = 83,     // address = pool handle, aux = pool id
+};
+
+// True for events that create a live block (heap, mapping or pool).
+constexpr bool is_allocation(EventKind k) {
+  auto v = static_cast<uint8_t>(k);
+  return (v >= 1 && v <= 13) || k == EventKind::kMmap || k == EventKind::kMremap ||
+         k == EventKind::kPoolAlloc;
+}
+
+// True for events that end a block.
+constexpr bool is_deallocation(EventKind k) {
+  return k == EventKind::kFree || k == EventKind::kDelete || k == EventKind::kDeleteArray ||
+         k == EventKind::kReallocFree || k == EventKind::kMunmap ||
+         k == EventKind::kMremapUnmap || k == EventKind::kPoolFree;
+}
+
+// Stable lower-case names used in the database views and the CLI.
+const char* event_kind_name(EventKind kind);
+// False for a byte that is no known kind (a foreign or newer trace).
+bool is_known_event_kind(uint8_t value);
+
+// One event as buffered by the agent and as decoded by the analyzer.
+// 64 bytes: one cache line per event in the per-thread ring.
+struct EventRecord {
+  uint64_t seq;      // global order; allocation after the real call, free before
+  uint64_t time_ns;  // CLOCK_MONOTONIC
+  uint64_t address;
+  uint64_t size;
+  uint64_t aux;
+  uint32_t stack;    // stack id, 0 = none captured
+  uint32_t scope;    // innermost scope of the thread, 0 = none
+  EventKind kind;
+  uint8_t reserved[15];
+};
+static_assert(sizeof(EventRecord) == 64);
+
+}  // namespace memtide
