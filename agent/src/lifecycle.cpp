@@ -226,7 +226,7 @@ void start_agent() {
 }
 
 void finish_agent(const char* end_reason, int exit_status, bool has_status) {
-  if (phase() != Phase::kRecording) return;
+  if (phase() != Phase::kRecording || !writer_owned_by_this_process()) return;
   if (!has_status && g_has_exit_status.load()) {
     exit_status = g_exit_status.load();
     has_status = true;

@@ -90,6 +90,11 @@ class Writer {
 };
 
 Writer* g_writer = nullptr;
+pid_t g_writer_pid = 0;  // the process whose trace g_writer writes
+
+// A vfork child shares the parent's memory, writer included, until it execs or
+// exits: it must never flush or stop the parent's writer.
+Writer* own_writer() { return g_writer != nullptr && getpid() == g_writer_pid ? g_writer : nullptr; }
 
 uint64_t monotonic_ns() {
   struct timespec ts;
@@ -493,12 +498,13 @@ bool start_writer(const ProcessIdentity& identity, std::string& error) {
   }
   pthread_setname_np(writer->thread, "memtide-writer");
   writer->control.running.store(true, std::memory_order_release);
+  g_writer_pid = getpid();
   g_writer = writer;
   return true;
 }
 
 bool flush_writer(const char* end_reason, int exit_status, bool has_status, int timeout_ms) {
-  Writer* writer = g_writer;
+  Writer* writer = own_writer();
   if (writer == nullptr || !writer->control.running.load()) return false;
   if (end_reason) {
     writer->control.exit_status.store(exit_status);
@@ -520,7 +526,7 @@ bool flush_writer(const char* end_reason, int exit_status, bool has_status, int 
 }
 
 void stop_writer(const char* end_reason, int exit_status, bool has_status) {
-  Writer* writer = g_writer;
+  Writer* writer = own_writer();
   if (writer == nullptr || !writer->control.running.exchange(false)) return;
   if (writer->control.end_reason.load() == nullptr ||
       std::strcmp(writer->control.end_reason.load(), "exec") == 0 || end_reason != nullptr) {
@@ -544,6 +550,8 @@ void writer_unlock_after_fork() {
 }
 
 void writer_forget_in_child() { g_writer = nullptr; }
+
+bool writer_owned_by_this_process() { return own_writer() != nullptr; }
 
 bool writer_running() { return g_writer != nullptr && g_writer->control.running.load(); }
 

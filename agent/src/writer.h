@@ -36,6 +36,9 @@ bool flush_writer(const char* end_reason, int exit_status, bool has_status, int 
 // database file and stops the thread. Nothing is recorded afterwards.
 void stop_writer(const char* end_reason, int exit_status, bool has_status);
 
+// False in a vfork child, which shares the parent's writer until it execs.
+bool writer_owned_by_this_process();
+
 // fork support: the writer holds this lock while it is inside SQLite.
 void writer_lock_for_fork();
 void writer_unlock_after_fork();

@@ -1,0 +1,56 @@
+// memtide: the command-line face of the analysis library.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+
+namespace {
+
+const char* kUsage = R"(usage: memtide <command> [options]
+
+Commands:
+  run [-o FILE] [options] -- PROGRAM [ARGS...]
+                 run PROGRAM with the memtide agent preloaded and write its trace
+  info [--json] FILE...
+                 what a trace holds: events by kind, threads, processes, scopes,
+                 duration, whether the run ended cleanly
+  help           this text; `memtide run --help` lists the agent's options
+
+Exit status:
+  run            the traced program's own status (128+N when killed by signal N),
+                 2 when memtide itself could not start it
+  other commands 0 on success, 2 for a usage error or an unreadable trace
+)";
+
+std::string self_path(const char* argv0) {
+  char buffer[4096];
+  ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  return n > 0 ? std::string(buffer, n) : std::string(argv0);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) {
+    fputs(kUsage, stderr);
+    return memtide::cli::kExitUsage;
+  }
+  std::string command = argv[1];
+  std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "help" || command == "--help" || command == "-h") {
+    fputs(kUsage, stdout);
+    return memtide::cli::kExitOk;
+  }
+  if (command == "--version") {
+    printf("memtide %s\n", MEMTIDE_VERSION);
+    return memtide::cli::kExitOk;
+  }
+  if (command == "run") return memtide::cli::run_command(args, self_path(argv[0]));
+  if (command == "info") return memtide::cli::info_command(args);
+  fprintf(stderr, "memtide: unknown command '%s'\n\n%s", command.c_str(), kUsage);
+  return memtide::cli::kExitUsage;
+}
