@@ -1,0 +1,137 @@
+#include <gtest/gtest.h>
+
+#include <random>
+
+#include "memtide_common/page_codec.h"
+#include "memtide_common/varint.h"
+
+namespace memtide {
+namespace {
+
+std::vector<EventKind> all_kinds() {
+  std::vector<EventKind> kinds;
+  for (int v = 0; v < 256; ++v)
+    if (is_known_event_kind(static_cast<uint8_t>(v))) kinds.push_back(static_cast<EventKind>(v));
+  return kinds;
+}
+
+std::vector<EventRecord> random_stream(std::mt19937_64& rng, size_t n) {
+  const std::vector<EventKind> kinds = all_kinds();
+  std::vector<EventRecord> events(n);
+  uint64_t seq = rng() >> 8, time = rng() >> 4;
+  for (EventRecord& e : events) {
+    e = EventRecord{};
+    seq += 1 + rng() % 50;
+    time += rng() % 100000;
+    e.seq = seq;
+    e.time_ns = time;
+    // Mix nearby addresses, far ones and extremes so deltas take every sign and width.
+    switch (rng() % 4) {
+      case 0: e.address = 0x7f0000000000ull + (rng() % 4096) * 16; break;
+      case 1: e.address = rng(); break;
+      case 2: e.address = 0; break;
+      default: e.address = UINT64_MAX - rng() % 7; break;
+    }
+    e.size = rng() % 3 == 0 ? rng() : rng() % 1024;
+    e.aux = rng() % 5 == 0 ? rng() : 0;
+    e.stack = static_cast<uint32_t>(rng());
+    e.scope = static_cast<uint32_t>(rng() % 100);
+    e.kind = kinds[rng() % kinds.size()];
+  }
+  return events;
+}
+
+bool same(const EventRecord& a, const EventRecord& b) {
+  return a.seq == b.seq && a.time_ns == b.time_ns && a.address == b.address && a.size == b.size &&
+         a.aux == b.aux && a.stack == b.stack && a.scope == b.scope && a.kind == b.kind;
+}
+
+TEST(Varint, RoundTripsBoundaries) {
+  for (uint64_t v : std::initializer_list<uint64_t>{0, 1, 127, 128, 16383, 16384, 1ull << 63, UINT64_MAX}) {
+    uint8_t buffer[varint::kMaxBytes];
+    size_t n = varint::put(buffer, v);
+    const uint8_t* cursor = buffer;
+    uint64_t back = 0;
+    ASSERT_TRUE(varint::get(&cursor, buffer + n, back));
+    EXPECT_EQ(back, v);
+    EXPECT_EQ(cursor, buffer + n);
+  }
+  for (int64_t v : std::initializer_list<int64_t>{0, -1, 1, INT64_MIN, INT64_MAX})
+    EXPECT_EQ(varint::unzigzag(varint::zigzag(v)), v);
+}
+
+TEST(Varint, RejectsTruncatedInput) {
+  uint8_t buffer[2] = {0x80, 0x80};
+  const uint8_t* cursor = buffer;
+  uint64_t v;
+  EXPECT_FALSE(varint::get(&cursor, buffer + 2, v));
+}
+
+TEST(PageCodec, RoundTripsRandomStreams) {
+  std::mt19937_64 rng(20261127);
+  for (size_t n : {1u, 2u, 17u, 1000u, 8192u}) {
+    std::vector<EventRecord> events = random_stream(rng, n);
+    std::vector<uint8_t> body, blob;
+    size_t body_size = encode_page_body(events, body);
+    ASSERT_TRUE(compress_page(body, body_size, 3, blob));
+    std::vector<EventRecord> decoded;
+    std::string error;
+    ASSERT_TRUE(decode_stored_page(kPageEncodingZstd, blob.data(), blob.size(), body_size, decoded,
+                                   error))
+        << error;
+    ASSERT_EQ(decoded.size(), n);
+    for (size_t i = 0; i < n; ++i) ASSERT_TRUE(same(decoded[i], events[i])) << "event " << i;
+  }
+}
+
+TEST(PageCodec, HeaderLayoutIsAsDocumented) {
+  EventRecord e{};
+  e.seq = 0x0102030405060708ull;
+  e.time_ns = 0x1112131415161718ull;
+  e.kind = EventKind::kMalloc;
+  e.address = 0x40;
+  e.size = 200;
+  std::vector<uint8_t> body;
+  size_t size = encode_page_body({&e, 1}, body);
+  // magic, count, base seq, base time, kind byte, then 7 one-or-more byte varints
+  ASSERT_EQ(size, 24u + 1 + 1 + 1 + 2 + 2 + 1 + 1 + 1);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP1");
+  EXPECT_EQ(body[4], 1);
+  EXPECT_EQ(body[8], 0x08);
+  EXPECT_EQ(body[15], 0x01);
+  EXPECT_EQ(body[16], 0x18);
+  EXPECT_EQ(body[24], 1);      // kMalloc
+  EXPECT_EQ(body[25], 0);      // seq delta from base
+  EXPECT_EQ(body[26], 0);      // time delta from base
+  EXPECT_EQ(body[27], 0x80);   // zigzag(0x40) = 0x80 -> two varint bytes
+  EXPECT_EQ(body[28], 0x01);
+  EXPECT_EQ(body[29], 0xc8);   // size 200 = 0xc8 0x01
+  EXPECT_EQ(body[30], 0x01);
+}
+
+TEST(PageCodec, RejectsCorruptBodies) {
+  std::mt19937_64 rng(7);
+  std::vector<EventRecord> events = random_stream(rng, 100);
+  std::vector<uint8_t> body;
+  size_t size = encode_page_body(events, body);
+  std::vector<EventRecord> out;
+  std::string error;
+  EXPECT_FALSE(decode_page_body(body.data(), size - 3, out, error));
+  EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+  EXPECT_TRUE(out.empty());
+  std::vector<uint8_t> bad(body.begin(), body.begin() + size);
+  bad[0] = 'X';
+  EXPECT_FALSE(decode_page_body(bad.data(), bad.size(), out, error));
+  EXPECT_NE(error.find("magic"), std::string::npos);
+  bad[0] = 'M';
+  bad[24] = 0xee;  // an unknown kind byte
+  EXPECT_FALSE(decode_page_body(bad.data(), bad.size(), out, error));
+  EXPECT_NE(error.find("unknown event kind 238"), std::string::npos) << error;
+  EXPECT_FALSE(decode_stored_page(kPageEncodingZstd, body.data(), size, size, out, error));
+  EXPECT_NE(error.find("zstd"), std::string::npos) << error;
+  EXPECT_FALSE(decode_stored_page(9, body.data(), size, size, out, error));
+  EXPECT_NE(error.find("encoding 9"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace memtide

@@ -1,0 +1,74 @@
+#include <gtest/gtest.h>
+
+#include <thread>
+#include <vector>
+
+#include "os_memory.h"
+#include "stack_table.h"
+
+namespace memtide::agent {
+namespace {
+
+std::vector<uint64_t> unwind(const StackTable& table, uint32_t id) {
+  std::vector<uint64_t> ips;
+  for (; id != 0; id = table.node(id).parent) ips.push_back(table.node(id).ip);
+  return ips;
+}
+
+StackCache* new_cache() { return static_cast<StackCache*>(map_zeroed(sizeof(StackCache))); }
+
+TEST(StackTable, SameFramesSameIdAndSharedPrefixesShareNodes) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  const uint64_t a[] = {0x30, 0x20, 0x10};  // innermost first
+  const uint64_t b[] = {0x31, 0x20, 0x10};
+  uint32_t id_a = table.intern(a, 3, cache);
+  uint32_t id_b = table.intern(b, 3, cache);
+  EXPECT_NE(id_a, id_b);
+  EXPECT_EQ(table.intern(a, 3, cache), id_a);
+  EXPECT_EQ(table.intern(a, 3, nullptr), id_a);  // found through the trie, not the cache
+  EXPECT_EQ(table.published_count(), 4u);        // 0x10, 0x20, 0x30, 0x31
+  EXPECT_EQ(unwind(table, id_a), (std::vector<uint64_t>{0x30, 0x20, 0x10}));
+  EXPECT_EQ(unwind(table, id_b), (std::vector<uint64_t>{0x31, 0x20, 0x10}));
+  EXPECT_EQ(table.intern(a, 0, cache), 0u);
+  // A suffix is a stack of its own: its leaf is an inner trie node.
+  EXPECT_EQ(table.intern(a + 1, 2, cache), table.node(id_a).parent);
+}
+
+TEST(StackTable, CacheCollisionsNeverReturnAWrongStack) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  std::vector<uint32_t> ids;
+  // Far more stacks than cache entries: every lookup must still be exact.
+  for (uint64_t i = 0; i < 20000; ++i) {
+    const uint64_t frames[] = {0x1000 + i, 0x2000 + i % 7, 0x3000};
+    ids.push_back(table.intern(frames, 3, cache));
+  }
+  for (uint64_t i = 0; i < 20000; ++i) {
+    const uint64_t frames[] = {0x1000 + i, 0x2000 + i % 7, 0x3000};
+    ASSERT_EQ(table.intern(frames, 3, cache), ids[i]);
+    ASSERT_EQ(unwind(table, ids[i]), (std::vector<uint64_t>{0x1000 + i, 0x2000 + i % 7, 0x3000}));
+  }
+  EXPECT_EQ(table.published_count(), 20000u + 7u + 1u);
+}
+
+TEST(StackTable, ConcurrentInternsAgree) {
+  StackTable table;
+  constexpr int kThreads = 4, kStacks = 5000;
+  std::vector<std::vector<uint32_t>> seen(kThreads);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t)
+    threads.emplace_back([&, t] {
+      StackCache* cache = new_cache();
+      for (int i = 0; i < kStacks; ++i) {
+        const uint64_t frames[] = {uint64_t(0x500 + i), uint64_t(0x900 + i % 13), 0x77};
+        seen[t].push_back(table.intern(frames, 3, cache));
+      }
+    });
+  for (auto& th : threads) th.join();
+  for (int t = 1; t < kThreads; ++t) EXPECT_EQ(seen[t], seen[0]);
+  EXPECT_EQ(table.published_count(), uint32_t(kStacks + 13 + 1));
+}
+
+}  // namespace
+}  // namespace memtide::agent
