@@ -83,8 +83,10 @@ void* reallocarray(void* old, size_t nmemb, size_t size) {
     errno = ENOMEM;
     return nullptr;
   }
-  if (!ready() || old == nullptr || is_bootstrap_block(old)) {
-    void* p = realloc(old, total);
+  if (!ready() || is_bootstrap_block(old)) return realloc(old, total);
+  if (old == nullptr) {
+    void* p = real.realloc(nullptr, total);
+    record_allocation(EventKind::kReallocArray, p, total, nmemb);
     return p;
   }
   const bool recording = may_record();

@@ -44,6 +44,11 @@ struct Control {
 class Writer {
  public:
   bool open(const ProcessIdentity& identity, std::string& error);
+  // Forked child: nodes [1, count] exist already; write them on demand.
+  void inherit_stack_nodes(uint32_t count) {
+    inherited_nodes_ = nodes_written_ = count;
+    inherited_written_.assign(count + 1, false);
+  }
   void run();
 
   std::mutex io_mutex;  // held while inside SQLite; taken by fork's prepare
@@ -61,10 +66,13 @@ class Writer {
   void write_thread_row(ThreadRing* ring);
   void finish_thread(ThreadRing* ring);
   void drain_tables();
+  void write_node(uint32_t id);
+  void write_inherited_stack(uint32_t id);
   void sample(uint64_t now);
   void write_counters();
   void write_end(uint64_t now);
   void commit();
+  void leave_single_file();
   void finalize();
 
   sqlite3* db_ = nullptr;
@@ -87,6 +95,12 @@ class Writer {
   uint64_t events_written_ = 0, pages_written_ = 0;
   uint64_t last_commit_ns_ = 0, last_sample_ns_ = 0;
   uint64_t live_at_retire_[3] = {0, 0, 0};  // heap, mmap, pool bytes of recycled rings
+  bool single_file_ = false;
+  // In a forked child: stack nodes inherited from the parent are written only
+  // when an event of the child refers to them, so a child of a process with
+  // millions of stacks does not copy them all.
+  uint32_t inherited_nodes_ = 0;
+  std::vector<bool> inherited_written_;
 };
 
 Writer* g_writer = nullptr;
@@ -218,7 +232,26 @@ void Writer::write_thread_row(ThreadRing* ring) {
   ring->row_written = true;
 }
 
+void Writer::write_node(uint32_t id) {
+  const StackNode& node = stack_table().node(id);
+  sqlite3_bind_int64(insert_node_, 1, id);
+  sqlite3_bind_int64(insert_node_, 2, node.parent);
+  sqlite3_bind_int64(insert_node_, 3, static_cast<int64_t>(node.ip));
+  sqlite3_step(insert_node_);
+  sqlite3_reset(insert_node_);
+}
+
+void Writer::write_inherited_stack(uint32_t id) {
+  for (; id != 0 && id <= inherited_nodes_ && !inherited_written_[id];
+       id = stack_table().node(id).parent) {
+    inherited_written_[id] = true;
+    write_node(id);
+  }
+}
+
 void Writer::write_page(ThreadRing* ring, uint32_t count) {
+  if (inherited_nodes_ != 0)
+    for (uint32_t i = 0; i < count; ++i) write_inherited_stack(scratch_[i].stack);
   size_t body_size = encode_page_body({scratch_.data(), count}, body_);
   if (!compress_page(body_, body_size, static_cast<int>(options().zstd_level), blob_)) return;
   sqlite3_stmt* s = insert_page_;
@@ -283,12 +316,9 @@ void Writer::drain_rings() {
 void Writer::drain_tables() {
   StackTable& stacks = stack_table();
   for (uint32_t n = stacks.published_count(); nodes_written_ < n; ++nodes_written_) {
-    const StackNode& node = stacks.node(nodes_written_ + 1);
-    sqlite3_bind_int64(insert_node_, 1, nodes_written_ + 1);
-    sqlite3_bind_int64(insert_node_, 2, node.parent);
-    sqlite3_bind_int64(insert_node_, 3, static_cast<int64_t>(node.ip));
-    sqlite3_step(insert_node_);
-    sqlite3_reset(insert_node_);
+    write_node(nodes_written_ + 1);
+    // A new node's parent may be an inherited one the child never used.
+    if (inherited_nodes_ != 0) write_inherited_stack(stacks.node(nodes_written_ + 1).parent);
   }
   NameTables& names = name_tables();
   for (uint32_t n = names.string_count(); strings_written_ < n; ++strings_written_) {
@@ -433,10 +463,20 @@ void Writer::commit() {
   last_commit_ns_ = monotonic_ns();
 }
 
+// The process is about to end (exec, a fatal signal): fold the WAL into the
+// database so one self-contained file is left. Later commits, if the process
+// goes on after all (a failed exec), use a rollback journal.
+void Writer::leave_single_file() {
+  if (single_file_) return;
+  exec("COMMIT");
+  exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
+  exec("BEGIN");
+  single_file_ = true;
+}
+
 void Writer::finalize() {
   exec("COMMIT");
-  // Leave one self-contained file behind: fold the WAL back in.
-  exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
+  if (!single_file_) exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
   sqlite3_close_v2(db_);
   db_ = nullptr;
 }
@@ -465,6 +505,7 @@ void Writer::run() {
       if (flushing || stopping) write_end(now);
       if (flushing || stopping || now - last_commit_ns_ >= commit_ns / 2) commit();
       if (stopping) finalize();
+      else if (flushing && control.end_reason.load() != nullptr) leave_single_file();
     }
     if (flush_target != control.flush_done.load()) {
       control.flush_done.store(flush_target, std::memory_order_release);
@@ -487,6 +528,7 @@ bool start_writer(const ProcessIdentity& identity, std::string& error) {
   Guard guard;
   auto* writer = new Writer();  // deliberately never deleted (see fork)
   if (!writer->open(identity, error)) return false;
+  if (identity.origin == "fork") writer->inherit_stack_nodes(stack_table().published_count());
   sigset_t all, previous;
   sigfillset(&all);
   pthread_sigmask(SIG_SETMASK, &all, &previous);  // the thread inherits: no signals

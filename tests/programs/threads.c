@@ -1,0 +1,32 @@
+/* 8 threads allocate and free concurrently inside a "worker" scope; each
+ * keeps 5 blocks alive when it exits. Sizes identify the thread. */
+#define _GNU_SOURCE
+#include <memtide/annotate.h>
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+enum { kThreads = 8, kRounds = 20000, kKept = 5 };
+
+static void* worker(void* arg) {
+  intptr_t t = (intptr_t)arg;
+  char name[16];
+  snprintf(name, sizeof name, "worker-%d", (int)t);
+  pthread_setname_np(pthread_self(), name);
+  memtide_scope_enter("worker");
+  for (int i = 0; i < kRounds; ++i) {
+    void* p = malloc(1000 + t);
+    free(p);
+  }
+  for (int i = 0; i < kKept; ++i) (void)malloc(3000 + t); /* live at thread exit */
+  memtide_scope_leave();
+  return NULL;
+}
+
+int main(void) {
+  pthread_t threads[kThreads];
+  for (intptr_t t = 0; t < kThreads; ++t) pthread_create(&threads[t], NULL, worker, (void*)t);
+  for (int t = 0; t < kThreads; ++t) pthread_join(threads[t], NULL);
+  return 0;
+}
