@@ -7,6 +7,8 @@
 #include <unistd.h>
 
 #include <new>
+
+#include "event_clock.h"
 #include <vector>
 
 namespace memtide::agent {
@@ -18,7 +20,6 @@ std::atomic<uint64_t> g_seq{1};
 std::atomic<int> g_options_state{0};  // 0 = defaults, 1 = parsing, 2 = parsed
 alignas(Options) unsigned char g_options_storage[sizeof(Options)];
 Options* g_options = nullptr;
-uint64_t g_time_resolution = 1;
 AgentCounters g_counters;
 WriterSignal g_writer_signal;
 
@@ -34,12 +35,7 @@ WriterSignal& writer_signal() { return g_writer_signal; }
 
 uint64_t next_seq() { return g_seq.fetch_add(1, std::memory_order_relaxed); }
 
-uint64_t now_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  uint64_t t = uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-  return g_time_resolution == 1 ? t : t - t % g_time_resolution;
-}
+uint64_t now_ns() { return monotonic_clock_ns(); }
 
 void ensure_options() {
   if (g_options_state.load(std::memory_order_acquire) == 2) return;
@@ -54,7 +50,7 @@ void ensure_options() {
   for (const std::string& e : errors)
     fprintf(stderr, "memtide: ignoring %s (using the default)\n", e.c_str());
   g_options = new (g_options_storage) Options(std::move(parsed));
-  g_time_resolution = g_options->time_resolution_ns ? g_options->time_resolution_ns : 1;
+  init_event_clock();
   g_options_state.store(2, std::memory_order_release);
 }
 

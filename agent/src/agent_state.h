@@ -60,7 +60,8 @@ WriterSignal& writer_signal();
 
 // The next global sequence number.
 uint64_t next_seq();
-// CLOCK_MONOTONIC in ns, rounded down to the configured resolution.
+// CLOCK_MONOTONIC in ns (thread, module and process times; events use
+// event_ticks(), converted by the writer).
 uint64_t now_ns();
 
 // Options parsed on first use; safe very early in the process.

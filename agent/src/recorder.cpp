@@ -9,6 +9,7 @@
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include "event_clock.h"
 #include "name_tables.h"
 #include "module_map.h"
 #include "real_functions.h"
@@ -23,7 +24,11 @@ constexpr int kMaxCapture = 256 + 16;  // configured depth plus the agent's own 
 uint64_t g_agent_code_begin = 0;
 uint64_t g_agent_code_end = 0;
 
-uint32_t capture_stack(ThreadRing* ring) {
+#define MEMTIDE_HOT __attribute__((always_inline)) inline
+
+// Hot-path helpers are inlined into record_allocation/record_release so that
+// libunwind walks as few of memtide's own frames as possible.
+MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   const uint32_t depth = static_cast<uint32_t>(options().stack_depth);
   if (depth == 0) return 0;
   void* frames[kMaxCapture];
@@ -42,8 +47,7 @@ uint32_t capture_stack(ThreadRing* ring) {
   return id;
 }
 
-ThreadRing* ring_for_current_thread(ThreadState& state) {
-  if (state.ring != nullptr) return state.ring;
+__attribute__((noinline)) ThreadRing* attach_ring(ThreadState& state) {
   if (state.retired) return shared_ring(static_cast<uint32_t>(options().ring_events));
   ensure_options();
   pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
@@ -55,7 +59,11 @@ ThreadRing* ring_for_current_thread(ThreadState& state) {
   return ring;
 }
 
-void append(ThreadRing* ring, const EventRecord& event) {
+MEMTIDE_HOT ThreadRing* ring_for_current_thread(ThreadState& state) {
+  return state.ring != nullptr ? state.ring : attach_ring(state);
+}
+
+MEMTIDE_HOT void append(ThreadRing* ring, const EventRecord& event) {
   if (ring->state.load(std::memory_order_relaxed) == static_cast<int>(RingState::kShared)) {
     SpinGuard guard(ring->shared_lock);
     push_event(ring, event);
@@ -64,7 +72,7 @@ void append(ThreadRing* ring, const EventRecord& event) {
   }
 }
 
-void count_live_bytes(ThreadRing* ring, EventKind kind, const void* address, uint64_t size) {
+MEMTIDE_HOT void count_live_bytes(ThreadRing* ring, EventKind kind, const void* address, uint64_t size) {
   LiveCounters& live = ring->live;
   auto add = [](std::atomic<uint64_t>& counter, uint64_t v) {
     counter.store(counter.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
@@ -84,14 +92,14 @@ void count_live_bytes(ThreadRing* ring, EventKind kind, const void* address, uin
   else if (is_deallocation(kind)) add(live.heap_freed, usable);
 }
 
-void record_event_body(uint64_t seq, EventKind kind, uint64_t address, uint64_t size,
+MEMTIDE_HOT void record_event_body(uint64_t seq, EventKind kind, uint64_t address, uint64_t size,
                        uint64_t aux, bool with_stack) {
   ThreadState& state = thread_state();
   ThreadRing* ring = ring_for_current_thread(state);
   if (ring == nullptr) return;
   EventRecord event;
   event.seq = seq;
-  event.time_ns = now_ns();
+  event.time_ns = event_ticks();  // converted to ns by the writer
   event.address = address;
   event.size = size;
   event.aux = aux;
@@ -105,7 +113,7 @@ void record_event_body(uint64_t seq, EventKind kind, uint64_t address, uint64_t 
   append(ring, event);
 }
 
-void record_event(uint64_t seq, EventKind kind, uint64_t address, uint64_t size, uint64_t aux,
+MEMTIDE_HOT void record_event(uint64_t seq, EventKind kind, uint64_t address, uint64_t size, uint64_t aux,
                   bool with_stack) {
   // Recording must be invisible to the program: errno survives it.
   const int saved_errno = errno;

@@ -27,29 +27,23 @@ StackTable& stack_table() {
   return *table;
 }
 
-uint64_t hash_frames(const uint64_t* ips, uint32_t depth) {
+FrameHashes hash_frames(const uint64_t* ips, uint32_t depth) {
   uint64_t h = 0x9e3779b97f4a7c15ULL ^ depth;
-  for (uint32_t i = 0; i < depth; ++i) h = (h ^ ips[i]) * 0x100000001b3ULL + (h >> 29);
-  return mix(h) | 1;  // never 0: 0 marks an empty cache entry
-}
-
-bool StackTable::matches(uint32_t id, const uint64_t* ips, uint32_t depth) const {
+  uint64_t c = 0xc2b2ae3d27d4eb4fULL + depth;
   for (uint32_t i = 0; i < depth; ++i) {
-    if (id == 0 || id > nodes_.size()) return false;
-    const StackNode& n = node(id);
-    if (n.ip != ips[i]) return false;
-    id = n.parent;
+    h = (h ^ ips[i]) * 0x100000001b3ULL + (h >> 29);
+    c = (c + ips[i]) * 0x9fb21c651e98df25ULL ^ (c >> 31);
   }
-  return id == 0;
+  return {mix(h) | 1, mix(c)};  // hash never 0: 0 marks an empty cache entry
 }
 
 uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cache) {
   if (depth == 0) return 0;
-  const uint64_t hash = hash_frames(ips, depth);
+  const FrameHashes hashes = hash_frames(ips, depth);
   StackCache::Entry* entry = nullptr;
   if (cache != nullptr) {
-    entry = &cache->entries[hash & (StackCache::kEntries - 1)];
-    if (entry->hash == hash && entry->depth == depth && matches(entry->id, ips, depth))
+    entry = &cache->entries[hashes.hash & (StackCache::kEntries - 1)];
+    if (entry->hash == hashes.hash && entry->check == hashes.check && entry->depth == depth)
       return entry->id;
   }
   uint32_t id = 0;
@@ -62,9 +56,10 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
   }
   if (entry != nullptr) {
     entry->hash = 0;  // a reader interrupted mid-update sees a miss
+    entry->check = hashes.check;
     entry->id = id;
     entry->depth = depth;
-    entry->hash = hash;
+    entry->hash = hashes.hash;
   }
   return id;
 }

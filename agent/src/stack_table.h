@@ -25,8 +25,11 @@ struct StackNode {
 // Per-thread cache of recent stacks: hash of the frames -> leaf node id.
 struct StackCache {
   static constexpr size_t kEntries = 1024;
+  // A hit needs both independent 64-bit hashes and the depth to match: a
+  // false hit is a 2^-128 event, so the frames are not compared again.
   struct Entry {
     uint64_t hash;
+    uint64_t check;
     uint32_t id;
     uint32_t depth;
   };
@@ -51,7 +54,6 @@ class StackTable {
  private:
   uint32_t find_or_add(uint32_t parent, uint64_t ip);
   bool grow_index();
-  bool matches(uint32_t id, const uint64_t* ips, uint32_t depth) const;
 
   struct IndexSlot {
     uint64_t ip;
@@ -66,7 +68,10 @@ class StackTable {
   size_t index_used_ = 0;
 };
 
-uint64_t hash_frames(const uint64_t* ips, uint32_t depth);
+struct FrameHashes {
+  uint64_t hash, check;
+};
+FrameHashes hash_frames(const uint64_t* ips, uint32_t depth);
 
 // The process-wide table (never destroyed).
 StackTable& stack_table();

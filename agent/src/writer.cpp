@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agent_state.h"
+#include "event_clock.h"
 #include "memtide_common/page_codec.h"
 #include "memtide_common/trace_schema.h"
 #include "module_map.h"
@@ -103,6 +104,13 @@ class Writer {
   std::vector<bool> inherited_written_;
 };
 
+// Event ticks to ns, rounded down to MEMTIDE_TIME_RESOLUTION_NS.
+uint64_t event_time_ns(uint64_t ticks) {
+  const uint64_t ns = tick_converter().to_ns(ticks);
+  const uint64_t resolution = options().time_resolution_ns;
+  return resolution > 1 ? ns - ns % resolution : ns;
+}
+
 Writer* g_writer = nullptr;
 pid_t g_writer_pid = 0;  // the process whose trace g_writer writes
 
@@ -180,7 +188,7 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
   write_meta("sample_ms", static_cast<int64_t>(options().sample_ms));
   write_meta("time_resolution_ns", static_cast<int64_t>(options().time_resolution_ns));
   write_meta("ended_cleanly", int64_t{0});
-  write_meta("clock", "CLOCK_MONOTONIC");
+  write_meta("clock", g_event_clock_is_tsc ? "CLOCK_MONOTONIC (from TSC)" : "CLOCK_MONOTONIC");
   write_meta("ip_semantics", "return-address");
   sqlite3_stmt* s = prepare(
       "INSERT INTO processes(pid, parent_pid, parent_trace, origin, command_line, executable, "
@@ -279,6 +287,7 @@ void Writer::drain_ring(ThreadRing* ring) {
   while (tail < head) {
     uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(head - tail, kPageEvents));
     for (uint32_t i = 0; i < count; ++i) scratch_[i] = ring->records[(tail + i) & mask];
+    for (uint32_t i = 0; i < count; ++i) scratch_[i].time_ns = event_time_ns(scratch_[i].time_ns);
     tail += count;
     // The slots are copied: hand them back to the producer before encoding.
     ring->tail.store(tail, std::memory_order_release);
@@ -497,6 +506,8 @@ void Writer::run() {
     const bool stopping = control.stop.load(std::memory_order_acquire);
     {
       std::lock_guard<std::mutex> lock(io_mutex);
+      // Every event drained below was stamped before this point.
+      if (g_event_clock_is_tsc) tick_converter().calibrate();
       drain_rings();
       drain_tables();  // after the rings: every stack an event names is published
       uint64_t now = monotonic_ns();
