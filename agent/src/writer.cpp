@@ -93,6 +93,7 @@ class Writer {
   std::vector<bool> module_unload_written_;
   std::vector<EventRecord> scratch_;
   std::vector<uint8_t> body_, blob_;
+  PageCompressor compressor_;
   uint64_t events_written_ = 0, pages_written_ = 0;
   uint64_t last_commit_ns_ = 0, last_sample_ns_ = 0;
   uint64_t live_at_retire_[3] = {0, 0, 0};  // heap, mmap, pool bytes of recycled rings
@@ -261,7 +262,8 @@ void Writer::write_page(ThreadRing* ring, uint32_t count) {
   if (inherited_nodes_ != 0)
     for (uint32_t i = 0; i < count; ++i) write_inherited_stack(scratch_[i].stack);
   size_t body_size = encode_page_body({scratch_.data(), count}, body_);
-  if (!compress_page(body_, body_size, static_cast<int>(options().zstd_level), blob_)) return;
+  if (!compressor_.compress(body_, body_size, static_cast<int>(options().zstd_level), blob_))
+    return;
   sqlite3_stmt* s = insert_page_;
   sqlite3_bind_int64(s, 1, ring->thread_id);
   sqlite3_bind_int64(s, 2, static_cast<int64_t>(scratch_[0].seq));

@@ -148,6 +148,21 @@ bool compress_page(const std::vector<uint8_t>& body, size_t body_size, int level
   return true;
 }
 
+PageCompressor::PageCompressor() : context_(ZSTD_createCCtx()) {}
+PageCompressor::~PageCompressor() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_)); }
+
+bool PageCompressor::compress(const std::vector<uint8_t>& body, size_t body_size, int level,
+                              std::vector<uint8_t>& blob) {
+  if (context_ == nullptr) return compress_page(body, body_size, level, blob);
+  size_t bound = ZSTD_compressBound(body_size);
+  if (blob.size() < bound) blob.resize(bound);
+  size_t written = ZSTD_compressCCtx(static_cast<ZSTD_CCtx*>(context_), blob.data(), blob.size(),
+                                     body.data(), body_size, level);
+  if (ZSTD_isError(written)) return false;
+  blob.resize(written);
+  return true;
+}
+
 bool decode_stored_page(int encoding, const void* blob, size_t blob_size, size_t body_size,
                         std::vector<EventRecord>& out, std::string& error) {
   if (encoding != kPageEncodingZstd) {

@@ -156,3 +156,30 @@ TEST(Modules, DlopenedLibraryIsMappedAndItsAllocationResolves) {
 
 }  // namespace
 }  // namespace memtide::test
+
+namespace memtide::test {
+namespace {
+
+// The sqlite3 shell allocates while holding SQLite's memory mutex. With a tiny
+// ring, its threads wait for the writer often; the writer's own SQLite must
+// not need that mutex (it is a private copy), or this run deadlocks.
+TEST(Processes, TracingASqliteProgramDoesNotDeadlock) {
+  std::string db = scratch_dir("sqlite_shell") + "/run.db";
+  RunOptions options;
+  options.env["MEMTIDE_RING_EVENTS"] = "1024";
+  options.timeout_ms = 120000;
+  RunResult run = run_traced(
+      db,
+      {"/usr/bin/sqlite3", ":memory:",
+       "CREATE TABLE t(x); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n "
+       "WHERE i < 100000) INSERT INTO t SELECT randomblob(64) FROM n; SELECT count(*) FROM t;"},
+      options);
+  ASSERT_EQ(run.signal, 0) << "killed after the timeout: deadlock";
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(run.out, "100000\n");
+  EXPECT_GT(query_int(db, "SELECT value FROM counters WHERE name = 'events'"), 100000);
+  EXPECT_GT(query_int(db, "SELECT value FROM counters WHERE name = 'backpressure_waits'"), 0);
+}
+
+}  // namespace
+}  // namespace memtide::test

@@ -48,6 +48,22 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
 bool compress_page(const std::vector<uint8_t>& body, size_t body_size, int level,
                    std::vector<uint8_t>& blob);
 
+// The same with a reusable zstd context: the writer compresses a page every
+// few milliseconds, and a fresh context per page costs an allocation of over
+// a megabyte each time.
+class PageCompressor {
+ public:
+  PageCompressor();
+  ~PageCompressor();
+  PageCompressor(const PageCompressor&) = delete;
+  PageCompressor& operator=(const PageCompressor&) = delete;
+  bool compress(const std::vector<uint8_t>& body, size_t body_size, int level,
+                std::vector<uint8_t>& blob);
+
+ private:
+  void* context_;
+};
+
 // Decompresses and decodes a stored page of the given encoding.
 bool decode_stored_page(int encoding, const void* blob, size_t blob_size, size_t body_size,
                         std::vector<EventRecord>& out, std::string& error);
