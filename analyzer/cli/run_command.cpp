@@ -23,7 +23,8 @@ const char* kRunUsage =
     "\n"
     "Runs PROGRAM with libmemtide.so preloaded. The first process writes FILE\n"
     "(default memtide.db); forked and exec'd processes write FILE's stem plus\n"
-    ".<pid>.db beside it. The exit status is PROGRAM's own.\n"
+    ".<pid>.db beside it. The exit status is PROGRAM's own (128+N when a signal\n"
+    "N killed it, 127 when it could not be started, 2 for a usage error).\n"
     "\n"
     "Options:\n"
     "  -o, --output FILE     trace database of the first process\n"
@@ -189,11 +190,15 @@ int run_command(const std::vector<std::string>& args, const std::string& self_pa
     _exit(127);
   }
   g_child = child;
-  // The program owns the terminal's signals: forward what memtide receives.
+  // A terminal's Ctrl-C and Ctrl-\ reach the program directly (same process
+  // group), so memtide ignores them, as system() does; signals sent to memtide
+  // alone (kill, a CI timeout) are forwarded.
   struct sigaction forward {};
   forward.sa_handler = forward_signal;
   sigemptyset(&forward.sa_mask);
-  for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGQUIT}) sigaction(sig, &forward, nullptr);
+  for (int sig : {SIGTERM, SIGHUP}) sigaction(sig, &forward, nullptr);
+  signal(SIGINT, SIG_IGN);
+  signal(SIGQUIT, SIG_IGN);
 
   int status = 0;
   while (waitpid(child, &status, 0) < 0 && errno == EINTR) {

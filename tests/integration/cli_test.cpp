@@ -2,6 +2,8 @@
 // refuses bad input clearly.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <fstream>
 
 #include "harness.h"
@@ -17,6 +19,28 @@ TEST(Cli, RunPassesExitCodeAndRecordsIt) {
   EXPECT_EQ(run.out, "hello 2 y\n");
   EXPECT_NE(run.err.find("trace written to " + dir + "/out.db"), std::string::npos) << run.err;
   EXPECT_EQ(query_int(dir + "/out.db", "SELECT exit_status FROM processes"), 42);
+}
+
+TEST(Cli, RunForwardsSigtermAndReportsTheSignal) {
+  std::string dir = scratch_dir("cli_sigterm");
+  RunOptions options;
+  options.wait_for_line = "ready";
+  options.send_signal = SIGTERM;
+  RunResult run = run_command({cli_path(), "run", "-o", dir + "/t.db", "--",
+                               program_path("signals"), "term-default"},
+                              options);
+  EXPECT_EQ(run.exit_code, 128 + SIGTERM);
+  EXPECT_NE(run.err.find("was killed by signal 15"), std::string::npos) << run.err;
+  EXPECT_EQ(query_text(dir + "/t.db", "SELECT end_reason FROM processes"), "signal SIGTERM");
+}
+
+TEST(Cli, RunReportsAProgramThatCannotStart) {
+  RunResult run = run_command({cli_path(), "run", "-o", scratch_dir("cli_missing") + "/t.db",
+                               "--", "/nonexistent/program"});
+  EXPECT_EQ(run.exit_code, 127);
+  EXPECT_NE(run.err.find("cannot run /nonexistent/program: No such file or directory"),
+            std::string::npos)
+      << run.err;
 }
 
 TEST(Cli, RunRejectsBadOptionsWithStatus2) {
