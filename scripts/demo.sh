@@ -10,11 +10,11 @@ output=${1:-$PWD/demo/train.db}
 bash scripts/install-deps.sh
 
 cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMTIDE_BUILD_TESTS=OFF >/dev/null
-cmake --build build -j"$jobs" --target memtide memtide_agent memtide-sample-train
+cmake --build build -j"$jobs" --target memtide memtide_agent memtide-sample-mlp
 
 mkdir -p "$(dirname "$output")"
-echo "== profiling: memtide run -o $output -- memtide-sample-train --net mlp --steps 20"
-build/bin/memtide run -o "$output" -- build/samples/memtide-sample-train --net mlp --steps 20
+echo "== profiling: memtide run -o $output -- memtide-sample-mlp --steps 20"
+build/bin/memtide run -o "$output" -- build/samples/memtide-sample-mlp --steps 20
 echo
 echo "== memtide info $output"
 build/bin/memtide info "$output"

@@ -1,0 +1,6 @@
+// memtide-sample-cnn: see cli.h, or run with --help.
+#include "cli.h"
+
+int main(int argc, char** argv) {
+  return samples::sample_main(samples::Net::Cnn, argc, argv);
+}

@@ -1,0 +1,6 @@
+// memtide-sample-transformer: see cli.h, or run with --help.
+#include "cli.h"
+
+int main(int argc, char** argv) {
+  return samples::sample_main(samples::Net::Transformer, argc, argv);
+}

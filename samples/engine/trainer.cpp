@@ -1,0 +1,88 @@
+#include "trainer.h"
+
+#include <memtide/annotate.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <ostream>
+
+#include "loss.h"
+
+namespace engine {
+
+std::vector<StepRecord> train_loop(Sequential& model, Optimizer& opt, DataLoader& loader,
+                                   Context& ctx, const LoopOptions& options,
+                                   const StepHooks& hooks) {
+  std::vector<StepRecord> records;
+  records.reserve(static_cast<size_t>(options.steps));
+  for (int64_t step = options.first_step; step < options.first_step + options.steps; ++step) {
+    memtide_step_begin(step);
+    if (hooks.before_step) hooks.before_step(step);
+    StepRecord rec;
+    const AllocatorStats& stats = ctx.alloc.stats();
+    const int64_t calls_before = stats.system_calls;
+    rec.live_at_start = stats.live_bytes;
+    ctx.alloc.reset_peak();
+    {
+      Batch batch;
+      {
+        MEMTIDE_SCOPE("data/load");
+        batch = loader.next(ctx);
+      }
+      Tensor logits = model.forward(batch.inputs);
+      Tensor dlogits;
+      {
+        MEMTIDE_SCOPE("loss");
+        rec.loss = cross_entropy(logits, batch.targets, &dlogits);
+      }
+      if (hooks.after_loss) hooks.after_loss(step, logits, rec.loss);
+      logits = Tensor();  // nothing below needs it; let it go before backward
+      rec.live_after_loss = stats.live_bytes;
+      rec.peak_live = stats.peak_live_bytes;
+      ctx.alloc.reset_peak();
+      model.backward(dlogits);
+      rec.peak_live_backward = stats.peak_live_bytes;
+    }
+    {
+      MEMTIDE_SCOPE("optimizer/step");
+      opt.step();
+    }
+    rec.peak_live = std::max(rec.peak_live, stats.peak_live_bytes);
+    rec.system_calls = stats.system_calls - calls_before;
+    records.push_back(rec);
+    if (hooks.after_step) hooks.after_step(step);
+    if (options.log && options.log_every > 0 && (step + 1) % options.log_every == 0) {
+      char line[64];
+      std::snprintf(line, sizeof line, "step %lld loss %.6f\n", static_cast<long long>(step + 1),
+                    static_cast<double>(rec.loss));
+      *options.log << line << std::flush;
+    }
+  }
+  return records;
+}
+
+Evaluation evaluate(Sequential& model, const Dataset& data, int64_t begin, int64_t end,
+                    int64_t batch, Context& ctx) {
+  MEMTIDE_SCOPE("eval");
+  std::vector<int64_t> indices(static_cast<size_t>(batch));
+  double loss_sum = 0.0;
+  int64_t correct = 0, labels = 0;
+  for (int64_t i = begin; i < end; i += batch) {
+    const int64_t n = std::min(batch, end - i);
+    for (int64_t j = 0; j < n; ++j) indices[static_cast<size_t>(j)] = i + j;
+    Batch b = make_batch(data, indices.data(), n, ctx);
+    Tensor logits = model.infer(b.inputs);
+    loss_sum += static_cast<double>(cross_entropy(logits, b.targets, nullptr)) *
+                static_cast<double>(b.targets.numel());
+    correct += count_correct(logits, b.targets);
+    labels += b.targets.numel();
+  }
+  Evaluation e;
+  if (labels > 0) {
+    e.loss = loss_sum / static_cast<double>(labels);
+    e.accuracy = static_cast<double>(correct) / static_cast<double>(labels);
+  }
+  return e;
+}
+
+}  // namespace engine
