@@ -9,7 +9,7 @@ output=${1:-$PWD/demo/train.db}
 
 bash scripts/install-deps.sh
 
-cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMTIDE_BUILD_TESTS=OFF >/dev/null
+cmake -S . -B build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DMEMTIDE_BUILD_SAMPLES=ON >/dev/null
 cmake --build build -j"$jobs" --target memtide memtide_agent memtide-sample-mlp
 
 mkdir -p "$(dirname "$output")"

@@ -197,9 +197,20 @@ std::vector<std::string> stack_functions(const std::string& db, uint32_t stack_i
     uint64_t offset = ip - uint64_t(sqlite3_column_int64(s, 2)) - 1;  // return address - 1
     char hex[32];
     snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(offset));
-    std::string out = capture("addr2line -f -e '" + std::string(reinterpret_cast<const char*>(path)) +
-                              "' " + hex + " 2>/dev/null");
-    names.push_back(out.substr(0, out.find('\n')));
+    // -i lists the inlined frames at the address too (innermost first), -C
+    // demangles; each name is kept without its parameter list.
+    std::string out = capture("addr2line -f -i -C -e '" +
+                              std::string(reinterpret_cast<const char*>(path)) + "' " + hex +
+                              " 2>/dev/null");
+    for (size_t line = 0, at = 0; at < out.size(); ++line) {
+      size_t end = out.find('\n', at);
+      if (end == std::string::npos) end = out.size();
+      if (line % 2 == 0) {  // function lines alternate with file:line lines
+        std::string name = out.substr(at, end - at);
+        names.push_back(name.substr(0, name.find('(')));
+      }
+      at = end + 1;
+    }
   }
   sqlite3_finalize(s);
   sqlite3_close(handle);

@@ -59,7 +59,7 @@ std::vector<Event> memory_events(const std::vector<Event>& events);
 // The function that made the call at the innermost frame of stack `stack_id`
 // (via the module map and addr2line), or "" when unresolved.
 std::string innermost_function(const std::string& db, uint32_t stack_id);
-// All function names of the stack, innermost first.
+// All function names of the stack, innermost first, inlined frames included.
 std::vector<std::string> stack_functions(const std::string& db, uint32_t stack_id);
 
 // One-value SQL helpers on a trace.
