@@ -2,82 +2,21 @@
 // trace: the sample networks run under the agent and the tests read the
 // databases they leave.
 #include <gtest/gtest.h>
-#include <sys/mman.h>
 
 #include <map>
-#include <regex>
 
 #include "harness.h"
+#ifdef MEMTIDE_HAVE_SAMPLES
+#include "technique_metrics.h"
+#endif
 
 namespace memtide::test {
 namespace {
 
 #ifdef MEMTIDE_HAVE_SAMPLES
 
-// A trace replayed in order, with scope paths at hand.
-class SampleTrace {
- public:
-  explicit SampleTrace(const std::string& db) : db_(db), events_(read_events(db)) {
-    analysis::TraceFile trace(db);
-    for (const Event& e : events_)
-      if (e.record.scope && !paths_.count(e.record.scope))
-        paths_[e.record.scope] = query_text(db, "SELECT path FROM scope_paths WHERE id = " +
-                                                    std::to_string(e.record.scope));
-    for (const Event& e : events_) {
-      if (e.record.kind != EventKind::kScopeEnter || paths_.count(uint32_t(e.record.aux))) continue;
-      paths_[uint32_t(e.record.aux)] = query_text(
-          db, "SELECT path FROM scope_paths WHERE id = " + std::to_string(e.record.aux));
-    }
-  }
-
-  const std::vector<Event>& events() const { return events_; }
-  const std::string& db() const { return db_; }
-  std::string path(uint32_t scope) const {
-    auto it = paths_.find(scope);
-    return it == paths_.end() ? "" : it->second;
-  }
-
-  static bool is_heap_allocation(EventKind k) {
-    return is_allocation(k) && k != EventKind::kMmap && k != EventKind::kMremap &&
-           k != EventKind::kPoolAlloc;
-  }
-
-  // Bytes of heap blocks allocated inside scope `scope_path` and still live
-  // when the first training step starts (what the scope left behind, not its
-  // temporaries: the model's parameters for "model/init").
-  uint64_t heap_bytes_kept_from(const std::string& scope_path) const {
-    std::map<uint64_t, uint64_t> live;
-    for (const Event& e : events_) {
-      if (e.record.kind == EventKind::kStep) break;
-      if (is_heap_allocation(e.record.kind) && path(e.record.scope) == scope_path)
-        live[e.record.address] = e.record.size;
-      else if (is_deallocation(e.record.kind))
-        live.erase(e.record.address);
-    }
-    uint64_t total = 0;
-    for (auto& [address, size] : live) total += size;
-    return total;
-  }
-
-  // Heap allocation calls between the starts of steps `from` and `to`.
-  int allocator_calls_between_steps(uint64_t from, uint64_t to) const {
-    int calls = 0;
-    int64_t step = -1;
-    for (const Event& e : events_) {
-      if (e.record.kind == EventKind::kStep) step = int64_t(e.record.aux);
-      if (step >= int64_t(from) && step < int64_t(to) &&
-          (is_heap_allocation(e.record.kind) || e.record.kind == EventKind::kFree ||
-           e.record.kind == EventKind::kDelete || e.record.kind == EventKind::kDeleteArray))
-        ++calls;
-    }
-    return calls;
-  }
-
- private:
-  std::string db_;
-  std::vector<Event> events_;
-  std::map<uint32_t, std::string> paths_;
-};
+using samples_metrics::TechniqueTrace;
+using SampleTrace = TechniqueTrace;
 
 std::string sample(const std::string& net) { return std::string(MEMTIDE_SAMPLES_DIR) + "/memtide-sample-" + net; }
 
@@ -88,62 +27,6 @@ SampleTrace run_sample(const std::string& name, std::vector<std::string> args) {
   return SampleTrace(db);
 }
 
-bool is_activation_scope(const std::string& path) {
-  static const std::regex activation("model\\.layers\\.[0-9]+/(forward|recompute)");
-  return std::regex_match(path, activation);
-}
-
-// Live bytes of blocks allocated in forward/recompute scopes of step `step`,
-// sampled when the step's loss scope is entered (activations kept for backward).
-uint64_t activations_kept_for_backward(const SampleTrace& trace, uint64_t step) {
-  std::map<uint64_t, uint64_t> live;  // address -> size of activation blocks
-  int64_t current = -1;
-  for (const Event& e : trace.events()) {
-    const EventRecord& r = e.record;
-    if (r.kind == EventKind::kStep) current = int64_t(r.aux);
-    if (current != int64_t(step)) continue;
-    if (r.kind == EventKind::kScopeEnter && trace.path(uint32_t(r.aux)) == "loss") {
-      uint64_t total = 0;
-      for (auto& [address, size] : live) total += size;
-      return total;
-    }
-    if (SampleTrace::is_heap_allocation(r.kind) && is_activation_scope(trace.path(r.scope)))
-      live[r.address] = r.size;
-    if (is_deallocation(r.kind)) live.erase(r.address);
-  }
-  return 0;
-}
-
-// Peak of live activation bytes while step `step` runs backward.
-uint64_t backward_activation_peak(const SampleTrace& trace, uint64_t step) {
-  std::map<uint64_t, uint64_t> live;
-  uint64_t live_bytes = 0, peak = 0;
-  int64_t current = -1;
-  bool backward = false;
-  static const std::regex backward_scope("model\\.layers\\.[0-9]+/backward");
-  for (const Event& e : trace.events()) {
-    const EventRecord& r = e.record;
-    if (r.kind == EventKind::kStep) current = int64_t(r.aux);
-    if (r.kind == EventKind::kScopeEnter && current == int64_t(step)) {
-      const std::string p = trace.path(uint32_t(r.aux));
-      if (std::regex_match(p, backward_scope)) backward = true;
-      if (p == "optimizer/step") break;
-    }
-    if (SampleTrace::is_heap_allocation(r.kind) && is_activation_scope(trace.path(r.scope))) {
-      live[r.address] = r.size;
-      live_bytes += r.size;
-    } else if (is_deallocation(r.kind)) {
-      auto it = live.find(r.address);
-      if (it != live.end()) {
-        live_bytes -= it->second;
-        live.erase(it);
-      }
-    }
-    if (backward) peak = std::max(peak, live_bytes);
-  }
-  return peak;
-}
-
 TEST(SampleSignatures, HalfPrecisionHalvesParametersAndActivations) {
   SampleTrace f32 = run_sample("f32", {sample("mlp"), "--steps", "4"});
   SampleTrace f16 = run_sample("f16", {sample("mlp"), "--steps", "4", "--dtype", "f16"});
@@ -151,8 +34,8 @@ TEST(SampleSignatures, HalfPrecisionHalvesParametersAndActivations) {
       double(f16.heap_bytes_kept_from("model/init")) / f32.heap_bytes_kept_from("model/init");
   EXPECT_GT(params, 0.45);
   EXPECT_LT(params, 0.6);
-  const double kept = double(activations_kept_for_backward(f16, 2)) /
-                      activations_kept_for_backward(f32, 2);
+  const double kept = double(f16.activations_kept_for_backward(2)) /
+                      f32.activations_kept_for_backward(2);
   EXPECT_GT(kept, 0.4);
   EXPECT_LT(kept, 0.6);
 }
@@ -161,14 +44,14 @@ TEST(SampleSignatures, CheckpointingLowersTheBackwardPeak) {
   SampleTrace plain = run_sample("nockpt", {sample("mlp"), "--steps", "3", "--layers", "8"});
   SampleTrace ckpt =
       run_sample("ckpt", {sample("mlp"), "--steps", "3", "--layers", "8", "--checkpoint", "4"});
-  const uint64_t plain_peak = backward_activation_peak(plain, 1);
-  const uint64_t ckpt_peak = backward_activation_peak(ckpt, 1);
+  const uint64_t plain_peak = plain.backward_activation_peak(1);
+  const uint64_t ckpt_peak = ckpt.backward_activation_peak(1);
   ASSERT_GT(plain_peak, 0u);
   EXPECT_LE(double(ckpt_peak), 0.6 * double(plain_peak))
       << "checkpointed " << ckpt_peak << " vs " << plain_peak;
   // Recomputation shows up under its own scope.
   bool recompute = false;
-  for (const Event& e : ckpt.events())
+  for (const auto& e : ckpt.events())
     if (e.record.kind == EventKind::kScopeEnter &&
         ckpt.path(uint32_t(e.record.aux)).ends_with("/recompute"))
       recompute = true;
@@ -184,20 +67,9 @@ TEST(SampleSignatures, PoolCutsAllocatorCallsAndKeepsThePeakWithinItsReserve) {
   EXPECT_LE(pooled_calls * 10, plain_calls) << pooled_calls << " vs " << plain_calls;
 
   // Tensor peak: aligned_alloc blocks without the pool, pool blocks with it.
-  auto peak_of = [](const SampleTrace& t, EventKind alloc, EventKind release) {
-    std::map<uint64_t, uint64_t> live;
-    uint64_t bytes = 0, peak = 0;
-    for (const Event& e : t.events()) {
-      if (e.record.kind == alloc) live[e.record.address] = e.record.size, bytes += e.record.size;
-      if (e.record.kind == release && live.count(e.record.address))
-        bytes -= live[e.record.address], live.erase(e.record.address);
-      peak = std::max(peak, bytes);
-    }
-    return peak;
-  };
-  const uint64_t plain_peak = peak_of(plain, EventKind::kAlignedAlloc, EventKind::kFree);
-  const uint64_t pool_peak = peak_of(pooled, EventKind::kPoolAlloc, EventKind::kPoolFree);
-  const uint64_t reserve = peak_of(pooled, EventKind::kAlignedAlloc, EventKind::kFree);
+  const uint64_t plain_peak = plain.peak_of(EventKind::kAlignedAlloc, EventKind::kFree);
+  const uint64_t pool_peak = pooled.peak_of(EventKind::kPoolAlloc, EventKind::kPoolFree);
+  const uint64_t reserve = pooled.peak_of(EventKind::kAlignedAlloc, EventKind::kFree);
   EXPECT_LE(pool_peak, reserve);
   EXPECT_NEAR(double(pool_peak), double(plain_peak), 0.1 * double(plain_peak));
 }
@@ -212,23 +84,10 @@ TEST(SampleSignatures, SparseWeightsCutWeightBytes) {
 TEST(SampleSignatures, MappedDatasetIsAFileMappingNotHeap) {
   SampleTrace heap = run_sample("heapdata", {sample("mlp"), "--steps", "2"});
   SampleTrace mapped = run_sample("mmapdata", {sample("mlp"), "--steps", "2", "--mmap-data"});
-  auto largest_heap_block = [](const SampleTrace& t) {
-    uint64_t largest = 0;
-    for (const Event& e : t.events())
-      if (SampleTrace::is_heap_allocation(e.record.kind) &&
-          t.path(e.record.scope).starts_with("data/"))
-        largest = std::max(largest, e.record.size);
-    return largest;
-  };
-  EXPECT_GE(largest_heap_block(heap), 1000000u);
-  EXPECT_LT(largest_heap_block(mapped), 100000u);
-  int file_mappings = 0;
-  for (const Event& e : mapped.events()) {
-    const uint64_t flags = e.record.aux >> 32;
-    if (e.record.kind == EventKind::kMmap && !(flags & MAP_ANONYMOUS) && e.record.size >= 1000000)
-      ++file_mappings;
-  }
-  EXPECT_EQ(file_mappings, 1);
+  EXPECT_GE(heap.largest_heap_block_under("data/"), 1000000u);
+  EXPECT_LT(mapped.largest_heap_block_under("data/"), 100000u);
+  EXPECT_EQ(mapped.file_mappings(1000000), 1);
+  EXPECT_EQ(heap.file_mappings(1000000), 0);
 }
 
 // "ns::function" -> "function".
@@ -240,7 +99,7 @@ std::string unqualified(const std::string& name) {
 // Blocks still live at the end, by the stack that allocated them.
 std::map<std::string, int> live_at_exit_by_function(const SampleTrace& t) {
   std::map<uint64_t, uint32_t> live;  // address -> stack
-  for (const Event& e : t.events()) {
+  for (const auto& e : t.events()) {
     if (SampleTrace::is_heap_allocation(e.record.kind)) live[e.record.address] = e.record.stack;
     else if (is_deallocation(e.record.kind)) live.erase(e.record.address);
   }
@@ -275,9 +134,9 @@ TEST(SampleSignatures, EveryPlantedLeakIsLiveAtExitWithItsPlantingFunction) {
 TEST(SampleSignatures, NewArrayFreedWithFreeIsVisible) {
   SampleTrace t = run_sample("leak_mismatch", {sample("mlp"), "--steps", "4",
                                                 "--leak=new-free-mismatch"});
-  std::map<uint64_t, const Event*> new_arrays;
+  std::map<uint64_t, const samples_metrics::TracedEvent*> new_arrays;
   int mismatches = 0;
-  for (const Event& e : t.events()) {
+  for (const auto& e : t.events()) {
     if (e.record.kind == EventKind::kNewArray) new_arrays[e.record.address] = &e;
     if (e.record.kind == EventKind::kFree && new_arrays.count(e.record.address)) {
       for (const std::string& f : stack_functions(t.db(), new_arrays[e.record.address]->record.stack))
