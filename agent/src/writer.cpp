@@ -72,6 +72,7 @@ class Writer {
   void sample(uint64_t now);
   void write_counters();
   void write_end(uint64_t now);
+  void refresh_thread_names();
   void commit();
   void leave_single_file();
   void finalize();
@@ -449,6 +450,29 @@ void Writer::write_counters() {
   }
 }
 
+// Threads alive at the end may have been renamed after their first event.
+void Writer::refresh_thread_names() {
+  for (ThreadRing* ring = ring_list_head(); ring != nullptr; ring = ring->next) {
+    if (!ring->row_written ||
+        ring->state.load(std::memory_order_acquire) != static_cast<int>(RingState::kActive))
+      continue;
+    char path[64], name[32];
+    snprintf(path, sizeof path, "/proc/self/task/%d/comm", ring->tid);
+    int fd = ::open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) continue;
+    ssize_t n = read(fd, name, sizeof name - 1);
+    close(fd);
+    if (n <= 0) continue;
+    name[n] = '\0';
+    if (name[n - 1] == '\n') name[n - 1] = '\0';
+    sqlite3_stmt* s = prepare("UPDATE threads SET name = ? WHERE id = ?");
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(s, 2, ring->thread_id);
+    sqlite3_step(s);
+    sqlite3_finalize(s);
+  }
+}
+
 void Writer::write_end(uint64_t now) {
   const char* reason = control.end_reason.load();
   if (reason == nullptr) return;
@@ -515,6 +539,10 @@ void Writer::run() {
       uint64_t now = monotonic_ns();
       if (sample_ns && now - last_sample_ns_ >= sample_ns) sample(now);
       const bool flushing = flush_target != control.flush_done.load();
+      if (stopping) {
+        if (sample_ns) sample(now);  // the state at the end, however short the run
+        refresh_thread_names();
+      }
       if (flushing || stopping) write_end(now);
       if (flushing || stopping || now - last_commit_ns_ >= commit_ns / 2) commit();
       if (stopping) finalize();

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 enum { kThreads = 8, kRounds = 20000, kKept = 5 };
 
@@ -24,9 +25,22 @@ static void* worker(void* arg) {
   return NULL;
 }
 
+/* Allocates (its first event), renames itself, and is still running when the
+ * process exits: its row must carry the new name and no end time. */
+static void* late_renamer(void* arg) {
+  (void)arg;
+  free(malloc(77));
+  pthread_setname_np(pthread_self(), "sleeper-late");
+  for (;;) pause();
+  return NULL;
+}
+
 int main(void) {
+  pthread_t sleeper;
+  pthread_create(&sleeper, NULL, late_renamer, NULL);
   pthread_t threads[kThreads];
   for (intptr_t t = 0; t < kThreads; ++t) pthread_create(&threads[t], NULL, worker, (void*)t);
   for (int t = 0; t < kThreads; ++t) pthread_join(threads[t], NULL);
+  usleep(20000); /* let the sleeper rename itself */
   return 0;
 }
