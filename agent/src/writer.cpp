@@ -94,6 +94,7 @@ class Writer {
   std::vector<bool> module_unload_written_;
   std::vector<EventRecord> scratch_;
   std::vector<uint8_t> body_, blob_;
+  PageEncoder encoder_;
   PageCompressor compressor_;
   uint64_t events_written_ = 0, pages_written_ = 0;
   uint64_t last_commit_ns_ = 0, last_sample_ns_ = 0;
@@ -262,7 +263,8 @@ void Writer::write_inherited_stack(uint32_t id) {
 void Writer::write_page(ThreadRing* ring, uint32_t count) {
   if (inherited_nodes_ != 0)
     for (uint32_t i = 0; i < count; ++i) write_inherited_stack(scratch_[i].stack);
-  size_t body_size = encode_page_body({scratch_.data(), count}, body_);
+  size_t body_size = encoder_.encode({scratch_.data(), count},
+                                     static_cast<uint32_t>(options().time_resolution_ns), body_);
   if (!compressor_.compress(body_, body_size, static_cast<int>(options().zstd_level), blob_))
     return;
   sqlite3_stmt* s = insert_page_;

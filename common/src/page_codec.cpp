@@ -2,6 +2,8 @@
 
 #include <zstd.h>
 
+#include <algorithm>
+#include <bit>
 #include <cstring>
 
 #include "memtide_common/varint.h"
@@ -9,8 +11,12 @@
 namespace memtide {
 namespace {
 
-constexpr size_t kHeaderBytes = 24;
+constexpr size_t kHeaderBytes = 32;
 constexpr int kVarintColumns = 7;
+constexpr size_t kAddressSlots = 1u << 14;  // power of two; grown for pages over half of it
+constexpr uint64_t kAddressLiteral = 0;
+constexpr uint64_t kAddressReused = 1;
+constexpr uint64_t kSizeZero = 0, kSizeOfReferenced = 1, kSizeLiteralBase = 2;
 
 void put_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
 void put_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
@@ -25,18 +31,149 @@ uint64_t get_u64(const uint8_t* p) {
   return v;
 }
 
+bool is_heap_allocation(EventKind k) {
+  const auto v = static_cast<uint8_t>(k);
+  return v >= 1 && v <= 13;
+}
+
+bool is_heap_release(EventKind k) {
+  return k == EventKind::kFree || k == EventKind::kDelete || k == EventKind::kDeleteArray ||
+         k == EventKind::kReallocFree;
+}
+
+// The blocks most recently released in the page, a short last-in-first-out
+// list per size class, as allocators keep them. Encoder and decoder evolve
+// the same state event by event, so their predictions agree.
+class ReuseModel {
+ public:
+  static constexpr uint64_t kMaxClassedSize = 16384;
+  static constexpr size_t kClasses = (kMaxClassedSize + 23) / 16 + 1;
+  static constexpr int kDepth = 16;
+
+  ReuseModel() { std::fill(std::begin(count_), std::end(count_), uint8_t{0}); }
+
+  static size_t size_class(uint64_t size) { return (size + 23) / 16; }
+
+  // The block a heap allocation of this size would get: the latest released.
+  bool predict(const EventRecord& e, uint64_t& address) const {
+    if (!is_heap_allocation(e.kind) || e.size > kMaxClassedSize) return false;
+    const size_t c = size_class(e.size);
+    if (count_[c] == 0) return false;
+    address = released_[c][count_[c] - 1];
+    return true;
+  }
+
+  // `referenced`: the event the address referred back to, or null.
+  void observe(const EventRecord& e, const EventRecord* referenced) {
+    if (is_heap_allocation(e.kind)) {
+      if (e.size <= kMaxClassedSize) take(size_class(e.size), e.address);
+      return;
+    }
+    if (!is_heap_release(e.kind)) return;
+    uint64_t block = e.size;
+    if (referenced != nullptr &&
+        (is_heap_allocation(referenced->kind) || referenced->kind == EventKind::kReallocInPlace))
+      block = referenced->size;
+    if (block == 0 || block > kMaxClassedSize) return;
+    const size_t c = size_class(block);
+    if (count_[c] == kDepth) {  // forget the oldest
+      std::copy(released_[c] + 1, released_[c] + kDepth, released_[c]);
+      --count_[c];
+    }
+    released_[c][count_[c]++] = e.address;
+  }
+
+ private:
+  // The block is in use again: it leaves its class's list wherever it is.
+  void take(size_t c, uint64_t address) {
+    for (int i = count_[c] - 1; i >= 0; --i) {
+      if (released_[c][i] != address) continue;
+      std::copy(released_[c] + i + 1, released_[c] + count_[c], released_[c] + i);
+      --count_[c];
+      return;
+    }
+  }
+
+  uint64_t released_[kClasses][kDepth];
+  uint8_t count_[kClasses];
+};
+
+// The stack of the latest heap allocation of each size in the page: a site
+// that allocates the same size again costs one small code.
+class StackModel {
+ public:
+  StackModel() : slots_(kSlots, Slot{0, 0, false}) {}
+
+  // Column code for event e (heap allocations: 0 = as predicted, else stack + 1).
+  uint64_t encode(const EventRecord& e) {
+    if (!is_heap_allocation(e.kind)) return e.stack;
+    Slot& slot = find(e.size);
+    const uint64_t code = slot.used && slot.stack == e.stack ? 0 : uint64_t{e.stack} + 1;
+    slot = Slot{e.size, e.stack, true};
+    return code;
+  }
+
+  // Stack of event e from its code; false when the code predicts nothing.
+  bool decode(const EventRecord& e, uint64_t code, uint32_t& stack) {
+    if (!is_heap_allocation(e.kind)) {
+      stack = static_cast<uint32_t>(code);
+      return code <= UINT32_MAX;
+    }
+    Slot& slot = find(e.size);
+    if (code == 0) {
+      if (!slot.used) return false;
+      stack = slot.stack;
+    } else {
+      if (code - 1 > UINT32_MAX) return false;
+      stack = static_cast<uint32_t>(code - 1);
+    }
+    slot = Slot{e.size, stack, true};
+    return true;
+  }
+
+ private:
+  static constexpr size_t kSlots = 1024;  // direct-mapped by size: a miss costs a literal
+  struct Slot {
+    uint64_t size;
+    uint32_t stack;
+    bool used;
+  };
+  Slot& find(uint64_t size) {
+    Slot& slot = slots_[(size * 0x9e3779b97f4a7c15ULL) >> 54];
+    if (slot.used && slot.size != size) slot.used = false;
+    return slot;
+  }
+  std::vector<Slot> slots_;
+};
+
 }  // namespace
 
-size_t page_body_bound(size_t n) { return kHeaderBytes + n + n * kVarintColumns * varint::kMaxBytes; }
+// Kinds, one varint per column, and the address column's literal tag.
+size_t page_body_bound(size_t n) {
+  return kHeaderBytes + 2 * n + n * kVarintColumns * varint::kMaxBytes;
+}
+
+PageEncoder::PageEncoder() : slots_(kAddressSlots, Slot{0, 0}) {}
 
 size_t encode_page_body(std::span<const EventRecord> events, std::vector<uint8_t>& body) {
-  const size_t n = events.size();
+  PageEncoder encoder;
+  return encoder.encode(events, 1, body);
+}
+
+size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_unit,
+                           std::vector<uint8_t>& body) {
+  const uint32_t n = static_cast<uint32_t>(events.size());
   if (body.size() < page_body_bound(n)) body.resize(page_body_bound(n));
+  if (time_unit == 0) time_unit = 1;
+  for (size_t i = 1; i < n && time_unit > 1; ++i)
+    if ((events[i].time_ns - events[i - 1].time_ns) % time_unit != 0) time_unit = 1;
   uint8_t* out = body.data();
   put_u32(out, kPageMagic);
-  put_u32(out + 4, static_cast<uint32_t>(n));
+  put_u32(out + 4, n);
   put_u64(out + 8, n ? events[0].seq : 0);
   put_u64(out + 16, n ? events[0].time_ns : 0);
+  put_u32(out + 24, time_unit);
+  put_u32(out + 28, 0);
   size_t pos = kHeaderBytes;
   for (const EventRecord& e : events) out[pos++] = static_cast<uint8_t>(e.kind);
 
@@ -47,16 +184,59 @@ size_t encode_page_body(std::span<const EventRecord> events, std::vector<uint8_t
   }
   prev = n ? events[0].time_ns : 0;
   for (const EventRecord& e : events) {
-    pos += varint::put(out + pos, varint::zigzag(static_cast<int64_t>(e.time_ns - prev)));
+    const int64_t delta = static_cast<int64_t>(e.time_ns - prev) / static_cast<int64_t>(time_unit);
+    pos += varint::put(out + pos, varint::zigzag(delta));
     prev = e.time_ns;
   }
-  prev = 0;
-  for (const EventRecord& e : events) {
-    pos += varint::put(out + pos, varint::zigzag(static_cast<int64_t>(e.address - prev)));
-    prev = e.address;
+
+  // Find each event's back-reference first: the size column refers to it.
+  if (slots_.size() < 2 * size_t{n}) slots_.assign(std::bit_ceil(2 * size_t{n}), Slot{0, 0});
+  if (++generation_ == 0) {  // wrapped: forget every stale slot
+    std::fill(slots_.begin(), slots_.end(), Slot{0, 0});
+    generation_ = 1;
   }
-  for (const EventRecord& e : events) pos += varint::put(out + pos, e.size);
-  for (const EventRecord& e : events) pos += varint::put(out + pos, e.stack);
+  reference_.assign(n, 0);
+  const size_t mask = slots_.size() - 1;
+  for (uint32_t i = 0; i < n; ++i) {
+    const uint64_t address = events[i].address;
+    size_t s = (address * 0x9e3779b97f4a7c15ULL) >> 40 & mask;
+    // At most n addresses in a table of >= 2n slots: probing always ends.
+    while (slots_[s].generation == generation_ && events[slots_[s].index].address != address)
+      s = (s + 1) & mask;
+    Slot& slot = slots_[s];
+    if (slot.generation == generation_) reference_[i] = i - slot.index;
+    slot = Slot{i, generation_};
+  }
+
+  for (uint32_t i = 0; i < n; ++i) {
+    const EventRecord& e = events[i];
+    uint64_t code = e.size;
+    if (is_deallocation(e.kind)) {
+      if (e.size == 0) code = kSizeZero;
+      else if (reference_[i] && events[i - reference_[i]].size == e.size) code = kSizeOfReferenced;
+      else code = e.size + kSizeLiteralBase;
+    }
+    pos += varint::put(out + pos, code);
+  }
+
+  ReuseModel model;
+  prev = 0;
+  for (uint32_t i = 0; i < n; ++i) {
+    const EventRecord& e = events[i];
+    uint64_t predicted = 0;
+    if (model.predict(e, predicted) && predicted == e.address) {
+      out[pos++] = kAddressReused;
+    } else if (reference_[i]) {
+      pos += varint::put(out + pos, uint64_t{reference_[i]} + 1);
+    } else {
+      out[pos++] = kAddressLiteral;
+      pos += varint::put(out + pos, varint::zigzag(static_cast<int64_t>(e.address - prev)));
+      prev = e.address;
+    }
+    model.observe(e, reference_[i] ? &events[i - reference_[i]] : nullptr);
+  }
+  StackModel stacks;
+  for (const EventRecord& e : events) pos += varint::put(out + pos, stacks.encode(e));
   for (const EventRecord& e : events) pos += varint::put(out + pos, e.scope);
   for (const EventRecord& e : events) pos += varint::put(out + pos, e.aux);
   return pos;
@@ -73,6 +253,11 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     return false;
   }
   const uint32_t n = get_u32(body + 4);
+  const uint32_t time_unit = get_u32(body + 24);
+  if (time_unit == 0) {
+    error = "page has a time unit of 0";
+    return false;
+  }
   if (n == 0 || n > kMaxPageEvents || kHeaderBytes + n > size) {
     error = "page claims " + std::to_string(n) + " events, which its " + std::to_string(size) +
             " bytes cannot hold";
@@ -84,57 +269,88 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
   std::memset(static_cast<void*>(events), 0, sizeof(EventRecord) * n);
   const uint8_t* p = body + kHeaderBytes;
   const uint8_t* end = body + size;
+  auto fail = [&](const std::string& why) {
+    error = why;
+    out.resize(first);
+    return false;
+  };
   for (uint32_t i = 0; i < n; ++i) {
-    if (!is_known_event_kind(p[i])) {
-      error = "page holds unknown event kind " + std::to_string(p[i]) + " at event " +
-              std::to_string(i);
-      out.resize(first);
-      return false;
-    }
+    if (!is_known_event_kind(p[i]))
+      return fail("page holds unknown event kind " + std::to_string(p[i]) + " at event " +
+                  std::to_string(i));
     events[i].kind = static_cast<EventKind>(p[i]);
   }
   p += n;
 
-  auto fail = [&](const char* column) {
-    error = std::string("page is truncated in its ") + column + " column";
-    out.resize(first);
-    return false;
+  auto truncated = [&](const char* column) {
+    return fail(std::string("page is truncated in its ") + column + " column");
   };
   uint64_t v = 0;
   uint64_t prev = get_u64(body + 8);
   for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, v)) return fail("seq");
+    if (!varint::get(&p, end, v)) return truncated("seq");
     events[i].seq = prev += v;
   }
   prev = get_u64(body + 16);
   for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, v)) return fail("time");
-    events[i].time_ns = prev += static_cast<uint64_t>(varint::unzigzag(v));
+    if (!varint::get(&p, end, v)) return truncated("time");
+    events[i].time_ns = prev += static_cast<uint64_t>(varint::unzigzag(v) * int64_t(time_unit));
   }
+  // Deallocation size codes are resolved once addresses (and so references) are known.
+  std::vector<uint64_t> size_codes(n);
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!varint::get(&p, end, size_codes[i])) return truncated("size");
+    if (!is_deallocation(events[i].kind)) events[i].size = size_codes[i];
+  }
+  std::vector<uint32_t> reference(n, 0);
+  ReuseModel model;
   prev = 0;
   for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, v)) return fail("address");
-    events[i].address = prev += static_cast<uint64_t>(varint::unzigzag(v));
+    if (!varint::get(&p, end, v)) return truncated("address");
+    if (v == kAddressReused) {
+      uint64_t predicted = 0;
+      if (!model.predict(events[i], predicted))
+        return fail("page predicts a reused block with nothing to reuse at event " +
+                    std::to_string(i));
+      events[i].address = predicted;
+    } else if (v != kAddressLiteral) {
+      const uint64_t distance = v - 1;
+      if (distance > i)
+        return fail("page has an address back-reference before its first event at event " +
+                    std::to_string(i));
+      reference[i] = static_cast<uint32_t>(distance);
+      events[i].address = events[i - distance].address;
+    } else {
+      if (!varint::get(&p, end, v)) return truncated("address");
+      events[i].address = prev += static_cast<uint64_t>(varint::unzigzag(v));
+    }
+    if (is_deallocation(events[i].kind)) {
+      const uint64_t code = size_codes[i];
+      if (code == kSizeOfReferenced) {
+        if (reference[i] == 0)
+          return fail("page gives a size by reference with no reference at event " +
+                      std::to_string(i));
+        events[i].size = events[i - reference[i]].size;
+      } else {
+        events[i].size = code == kSizeZero ? 0 : code - kSizeLiteralBase;
+      }
+    }
+    model.observe(events[i], reference[i] ? &events[i - reference[i]] : nullptr);
+  }
+  StackModel stacks;
+  for (uint32_t i = 0; i < n; ++i) {
+    if (!varint::get(&p, end, v)) return truncated("stack");
+    if (!stacks.decode(events[i], v, events[i].stack))
+      return fail("page has a stack code with nothing to predict at event " + std::to_string(i));
   }
   for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, events[i].size)) return fail("size");
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, v) || v > UINT32_MAX) return fail("stack");
-    events[i].stack = static_cast<uint32_t>(v);
-  }
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, v) || v > UINT32_MAX) return fail("scope");
+    if (!varint::get(&p, end, v) || v > UINT32_MAX) return truncated("scope");
     events[i].scope = static_cast<uint32_t>(v);
   }
   for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, events[i].aux)) return fail("aux");
+    if (!varint::get(&p, end, events[i].aux)) return truncated("aux");
   }
-  if (p != end) {
-    error = "page has " + std::to_string(end - p) + " bytes after its last column";
-    out.resize(first);
-    return false;
-  }
+  if (p != end) return fail("page has " + std::to_string(end - p) + " bytes after its last column");
   return true;
 }
 

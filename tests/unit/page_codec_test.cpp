@@ -93,20 +93,110 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   e.size = 200;
   std::vector<uint8_t> body;
   size_t size = encode_page_body({&e, 1}, body);
-  // magic, count, base seq, base time, kind byte, then 7 one-or-more byte varints
-  ASSERT_EQ(size, 24u + 1 + 1 + 1 + 2 + 2 + 1 + 1 + 1);
+  // 32-byte header, kind byte, seq, time, size, address tag + literal, stack, scope, aux
+  ASSERT_EQ(size, 32u + 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP1");
   EXPECT_EQ(body[4], 1);
   EXPECT_EQ(body[8], 0x08);
   EXPECT_EQ(body[15], 0x01);
   EXPECT_EQ(body[16], 0x18);
-  EXPECT_EQ(body[24], 1);      // kMalloc
-  EXPECT_EQ(body[25], 0);      // seq delta from base
-  EXPECT_EQ(body[26], 0);      // time delta from base
-  EXPECT_EQ(body[27], 0x80);   // zigzag(0x40) = 0x80 -> two varint bytes
-  EXPECT_EQ(body[28], 0x01);
-  EXPECT_EQ(body[29], 0xc8);   // size 200 = 0xc8 0x01
-  EXPECT_EQ(body[30], 0x01);
+  EXPECT_EQ(body[24], 1);      // time unit 1
+  EXPECT_EQ(body[28], 0);      // reserved
+  EXPECT_EQ(body[32], 1);      // kMalloc
+  EXPECT_EQ(body[33], 0);      // seq delta from base
+  EXPECT_EQ(body[34], 0);      // time delta from base
+  EXPECT_EQ(body[35], 0xc8);   // size 200 = 0xc8 0x01
+  EXPECT_EQ(body[36], 0x01);
+  EXPECT_EQ(body[37], 0);      // address: a literal follows
+  EXPECT_EQ(body[38], 0x80);   // zigzag(0x40) = 0x80 -> two varint bytes
+  EXPECT_EQ(body[39], 0x01);
+}
+
+TEST(PageCodec, RepeatedAddressesBecomeBackReferences) {
+  // A loop that frees the block it allocated 4 events earlier, with the
+  // allocator handing the same few addresses back: every address after the
+  // first few is a back-reference, and the page round-trips exactly.
+  std::vector<EventRecord> events;
+  uint64_t seq = 100, time = 5000;
+  for (int i = 0; i < 4000; ++i) {
+    EventRecord e{};
+    e.seq = seq++;
+    time += 1000 * (i % 3);
+    e.time_ns = time;
+    e.kind = i % 2 ? EventKind::kFree : EventKind::kMalloc;
+    e.address = 0x5000 + 0x40 * ((i / 2) % 5);
+    e.size = e.kind == EventKind::kMalloc ? 24 : 0;
+    events.push_back(e);
+  }
+  PageEncoder encoder;
+  std::vector<uint8_t> body;
+  size_t size = encoder.encode(events, 1000, body);
+  // One byte per column per event; only the five distinct addresses are literals.
+  EXPECT_LE(size, 32 + events.size() * 8 + 5 * 4);
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  ASSERT_EQ(decoded.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) ASSERT_TRUE(same(decoded[i], events[i])) << i;
+  // The same encoder serves the next page with a fresh table.
+  size = encoder.encode({events.data() + 7, 100}, 1000, body);
+  decoded.clear();
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  for (size_t i = 0; i < 100; ++i) ASSERT_TRUE(same(decoded[i], events[i + 7])) << i;
+}
+
+TEST(PageCodec, AllocationReusingAFreedBlockOfItsClassCostsOneByte) {
+  auto event = [](uint64_t seq, EventKind kind, uint64_t address, uint64_t size) {
+    EventRecord e{};
+    e.seq = seq;
+    e.kind = kind;
+    e.address = address;
+    e.size = size;
+    return e;
+  };
+  const std::vector<EventRecord> events = {
+      event(1, EventKind::kMalloc, 0x1000, 24),
+      event(2, EventKind::kMalloc, 0x2000, 100),
+      event(3, EventKind::kFree, 0x1000, 0),        // back-reference, block class of 24
+      event(4, EventKind::kMalloc, 0x1000, 20),     // same class as 24: predicted reuse
+      event(5, EventKind::kDelete, 0x2000, 100),    // sized delete: size by reference
+      event(6, EventKind::kNew, 0x2000, 104),       // classes of 100 and 104 agree
+      event(7, EventKind::kMunmap, 0x9000, 4096),   // a literal size for a deallocation
+  };
+  PageEncoder encoder;
+  std::vector<uint8_t> body;
+  size_t size = encoder.encode(events, 1, body);
+  // The size column after header, kinds, seq and time: 24, 100, code 0 (free),
+  // 20, code 1 (as referenced), 104, 4096 + 2.
+  const std::vector<uint8_t> sizes = {24, 100, 0, 20, 1, 104, 0x82, 0x20};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 53, body.begin() + 61), sizes);
+  // The address column: two literals, then back-reference 2 (tag 3), reuse
+  // (tag 1), back-reference 3 (tag 4), reuse (tag 1), and a literal.
+  const std::vector<uint8_t> addresses = {0, 0x80, 0x40, 0, 0x80, 0x40, 3, 1, 4, 1, 0};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 61, body.begin() + 72), addresses);
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_TRUE(same(decoded[i], events[i])) << i;
+}
+
+TEST(PageCodec, TimeUnitFallsBackWhenDeltasAreNotMultiples) {
+  std::vector<EventRecord> events(3);
+  for (int i = 0; i < 3; ++i) {
+    events[i].seq = i;
+    events[i].kind = EventKind::kMalloc;
+  }
+  events[0].time_ns = 1000;
+  events[1].time_ns = 3000;
+  events[2].time_ns = 3500;  // not a multiple of 1000 apart
+  PageEncoder encoder;
+  std::vector<uint8_t> body;
+  size_t size = encoder.encode(events, 1000, body);
+  EXPECT_EQ(body[24], 1);
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  EXPECT_EQ(decoded[2].time_ns, 3500u);
 }
 
 TEST(PageCodec, RejectsCorruptBodies) {
@@ -124,7 +214,7 @@ TEST(PageCodec, RejectsCorruptBodies) {
   EXPECT_FALSE(decode_page_body(bad.data(), bad.size(), out, error));
   EXPECT_NE(error.find("magic"), std::string::npos);
   bad[0] = 'M';
-  bad[24] = 0xee;  // an unknown kind byte
+  bad[32] = 0xee;  // an unknown kind byte
   EXPECT_FALSE(decode_page_body(bad.data(), bad.size(), out, error));
   EXPECT_NE(error.find("unknown event kind 238"), std::string::npos) << error;
   EXPECT_FALSE(decode_stored_page(kPageEncodingZstd, body.data(), size, size, out, error));

@@ -7,17 +7,39 @@
 //   4       4      u32 event count N (1 .. kMaxPageEvents)
 //   8       8      u64 base sequence number (seq of the first event)
 //   16      8      u64 base time in ns (time of the first event)
-//   24      N      kind column: one EventKind byte per event
+//   24      4      u32 time unit U in ns (>= 1): every time delta is a multiple of U
+//   28      4      reserved, 0
+//   32      N      kind column: one EventKind byte per event
 //   ...     var    seq column: N varints, seq[i] - seq[i-1] (seq[-1] = base)
-//   ...     var    time column: N zz, time[i] - time[i-1] (time[-1] = base)
-//   ...     var    address column: N zz, address[i] - address[i-1] (address[-1] = 0)
-//   ...     var    size column: N varints
-//   ...     var    stack column: N varints (stack id)
+//   ...     var    time column: N zz, (time[i] - time[i-1]) / U (time[-1] = base)
+//   ...     var    size column: N varints; for a deallocation a code C:
+//                    C = 0: size 0;  C = 1: the size of the event its address
+//                    refers back to;  C >= 2: size C - 2
+//   ...     var    address column: per event a varint R:
+//                    R = 0: a zz literal follows, address[i] - L, L the previous
+//                           literal of the page (0 at first); L becomes address[i]
+//                    R = 1: a heap allocation that reuses the block most recently
+//                           released in the page of its size class (the latest
+//                           of up to 16 remembered per class, last in first out)
+//                    R >= 2: address[i] = address[i - (R - 1)]
+//   ...     var    stack column: N varints; the stack id, except for heap
+//                    allocations: 0 = the stack of the page's previous heap
+//                    allocation of the same size, else stack id + 1
 //   ...     var    scope column: N varints (scope id)
 //   ...     var    aux column: N varints
 //
+// Size classes model how allocators reuse memory (glibc hands the most
+// recently freed chunk of a size class back first): class(s) = (s + 23) / 16,
+// for s up to 16 KiB. A released block's size is that of the event its
+// address refers back to when that is a heap allocation or an in-place
+// realloc, else its own recorded size. Only heap frees (free, delete,
+// delete[], realloc_free) register a released block.
+//
 // Columns keep like values together, so the whole body then compresses well
-// with zstd (encoding 1: pages.data is one zstd frame of the body).
+// with zstd (encoding 1: pages.data is one zstd frame of the body). With the
+// back-references, freeing a block allocated earlier in the page and
+// allocating a just-freed block cost a small repeating number each, not a
+// pointer's worth of noise.
 #pragma once
 
 #include <cstddef>
@@ -37,7 +59,29 @@ inline constexpr int kPageEncodingZstd = 1;
 // Worst-case body size for n events.
 size_t page_body_bound(size_t n);
 
-// Encodes events (in seq order, one thread) into `body`; returns its size.
+// Encodes pages; keeps the lookup table for address back-references between
+// calls so that encoding allocates nothing per page.
+class PageEncoder {
+ public:
+  PageEncoder();
+  // Encodes events (in seq order, one thread) into `body`; returns its size.
+  // `time_unit` divides every time delta (1 when they are not all multiples).
+  size_t encode(std::span<const EventRecord> events, uint32_t time_unit,
+                std::vector<uint8_t>& body);
+
+ private:
+  // Latest event index per address, for back-references; the address itself
+  // is read from the event, so a slot is 8 bytes and the table stays in cache.
+  struct Slot {
+    uint32_t index;
+    uint32_t generation;
+  };
+  std::vector<Slot> slots_;
+  uint32_t generation_ = 0;
+  std::vector<uint32_t> reference_;  // per event: back-reference distance, 0 = none
+};
+
+// Convenience: one-off encoding with time unit 1.
 size_t encode_page_body(std::span<const EventRecord> events, std::vector<uint8_t>& body);
 
 // Decodes a body; on failure returns false and says why in `error`.
