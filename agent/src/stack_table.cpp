@@ -65,33 +65,36 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
 }
 
 uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
-  if ((index_used_ + 1) * 2 > index_capacity_ && !grow_index()) return 0;
+  // Grow at 3/4 load: with 4-byte slots that is ~5 bytes of index per node.
+  if ((index_used_ + 1) * 4 > index_capacity_ * 3 && !grow_index()) return 0;
   size_t mask = index_capacity_ - 1;
   for (size_t s = slot_of(parent, ip, index_capacity_);; s = (s + 1) & mask) {
-    IndexSlot& slot = index_[s];
-    if (slot.id == 0) {
-      uint32_t index = nodes_.append(StackNode{ip, parent, 0});
+    const uint32_t id = index_[s];
+    if (id == 0) {
+      uint32_t index = nodes_.append(StackNode{ip, parent});
       if (index == UINT32_MAX) return 0;
-      slot = IndexSlot{ip, parent, index + 1};
+      index_[s] = index + 1;
       ++index_used_;
       return index + 1;
     }
-    if (slot.ip == ip && slot.parent == parent) return slot.id;
+    const StackNode& n = node(id);
+    if (n.ip == ip && n.parent == parent) return id;
   }
 }
 
 bool StackTable::grow_index() {
   size_t capacity = index_capacity_ ? index_capacity_ * 2 : 16384;
-  auto* slots = static_cast<IndexSlot*>(map_zeroed(capacity * sizeof(IndexSlot)));
+  auto* slots = static_cast<uint32_t*>(map_zeroed(capacity * sizeof(uint32_t)));
   if (slots == nullptr) return false;
   for (size_t i = 0; i < index_capacity_; ++i) {
-    const IndexSlot& old = index_[i];
-    if (old.id == 0) continue;
-    size_t s = slot_of(old.parent, old.ip, capacity);
-    while (slots[s].id != 0) s = (s + 1) & (capacity - 1);
-    slots[s] = old;
+    const uint32_t id = index_[i];
+    if (id == 0) continue;
+    const StackNode& n = node(id);
+    size_t s = slot_of(n.parent, n.ip, capacity);
+    while (slots[s] != 0) s = (s + 1) & (capacity - 1);
+    slots[s] = id;
   }
-  if (index_ != nullptr) unmap(index_, index_capacity_ * sizeof(IndexSlot));
+  if (index_ != nullptr) unmap(index_, index_capacity_ * sizeof(uint32_t));
   index_ = slots;
   index_capacity_ = capacity;
   return true;

@@ -16,11 +16,13 @@
 
 namespace memtide::agent {
 
-struct StackNode {
+// 12 bytes: programs like a Python interpreter importing PyTorch create
+// millions of nodes, so every byte per node counts against the agent's budget.
+struct __attribute__((packed)) StackNode {
   uint64_t ip;
   uint32_t parent;  // 0 = root
-  uint32_t unused;
 };
+static_assert(sizeof(StackNode) == 12);
 
 // Per-thread cache of recent stacks: hash of the frames -> leaf node id.
 struct StackCache {
@@ -55,15 +57,12 @@ class StackTable {
   uint32_t find_or_add(uint32_t parent, uint64_t ip);
   bool grow_index();
 
-  struct IndexSlot {
-    uint64_t ip;
-    uint32_t parent;
-    uint32_t id;  // 0 = empty
-  };
-
   SpinLock lock_;
   ChunkedArray<StackNode> nodes_;
-  IndexSlot* index_ = nullptr;  // open addressing, guarded by lock_
+  // Open addressing over node ids (0 = empty), guarded by lock_: a slot holds
+  // only the id, and the node itself is compared, so the index costs 4 bytes
+  // per slot.
+  uint32_t* index_ = nullptr;
   size_t index_capacity_ = 0;
   size_t index_used_ = 0;
 };
