@@ -1,5 +1,6 @@
 #include "stack_table.h"
 
+#include <cstring>
 #include <new>
 
 namespace memtide::agent {
@@ -47,12 +48,32 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
       return entry->id;
   }
   uint32_t id = 0;
-  {
+  uint32_t shared = 0;  // outer frames in common with the thread's previous stack
+  const bool track = cache != nullptr && depth <= StackCache::kMaxFrames;
+  if (track) {
+    const uint32_t last = cache->last_depth;
+    while (shared < depth && shared < last &&
+           ips[depth - 1 - shared] == cache->last_ips[last - 1 - shared])
+      ++shared;
+    if (shared > 0) {
+      id = cache->last_nodes[last - shared];
+      // The shared outer frames keep their nodes, at this stack's positions.
+      std::memmove(cache->last_nodes + depth - shared, cache->last_nodes + last - shared,
+                   shared * sizeof(uint32_t));
+    }
+    cache->last_depth = 0;  // inconsistent until this stack is complete
+  }
+  if (shared < depth) {
     SpinGuard guard(lock_);
-    for (uint32_t i = depth; i-- > 0;) {
+    for (uint32_t i = depth - shared; i-- > 0;) {
       id = find_or_add(id, ips[i]);
       if (id == 0) return 0;
+      if (track) cache->last_nodes[i] = id;
     }
+  }
+  if (track) {
+    std::memcpy(cache->last_ips, ips, depth * sizeof(uint64_t));
+    cache->last_depth = depth;
   }
   if (entry != nullptr) {
     entry->hash = 0;  // a reader interrupted mid-update sees a miss

@@ -36,6 +36,13 @@ struct StackCache {
     uint32_t depth;
   };
   Entry entries[kEntries];
+  // The thread's previous stack and the trie node of each of its frames: a
+  // new stack shares its outer frames with it and only its inner frames are
+  // looked up in the trie, instead of the whole path from the root.
+  static constexpr uint32_t kMaxFrames = 272;
+  uint64_t last_ips[kMaxFrames];
+  uint32_t last_nodes[kMaxFrames];
+  uint32_t last_depth;
 };
 
 class StackTable {

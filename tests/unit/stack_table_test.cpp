@@ -72,3 +72,36 @@ TEST(StackTable, ConcurrentInternsAgree) {
 
 }  // namespace
 }  // namespace memtide::agent
+
+namespace memtide::agent {
+namespace {
+
+// Consecutive stacks of one thread share their outer frames; the cache reuses
+// their nodes. Whatever the order and depths, each id must unwind to exactly
+// the frames it was interned from.
+TEST(StackTable, SharedOuterFramesResolveToTheRightStack) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  uint64_t x = 12345;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  std::vector<uint64_t> outer = {0x100, 0x200, 0x300, 0x400, 0x500, 0x600};
+  for (int round = 0; round < 20000; ++round) {
+    // A random inner part on top of a random-length slice of the outer frames.
+    const size_t keep = next() % (outer.size() + 1);
+    std::vector<uint64_t> frames;
+    const size_t inner = next() % 5;
+    for (size_t i = 0; i < inner; ++i) frames.push_back(0x9000 + next() % 4);
+    frames.insert(frames.end(), outer.end() - keep, outer.end());
+    if (frames.empty()) continue;
+    const uint32_t id = table.intern(frames.data(), uint32_t(frames.size()), cache);
+    ASSERT_EQ(unwind(table, id), frames) << "round " << round;
+  }
+}
+
+}  // namespace
+}  // namespace memtide::agent
