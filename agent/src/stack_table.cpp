@@ -63,14 +63,29 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
     }
     cache->last_depth = 0;  // inconsistent until this stack is complete
   }
-  if (shared < depth) {
-    SpinGuard guard(lock_);
-    for (uint32_t i = depth - shared; i-- > 0;) {
-      id = find_or_add(id, ips[i]);
-      if (id == 0) return 0;
-      if (track) cache->last_nodes[i] = id;
+  bool locked = false;
+  for (uint32_t i = depth - shared; i-- > 0;) {
+    StackCache::Edge* edge = nullptr;
+    if (cache != nullptr) {
+      edge = &cache->edges[slot_of(id, ips[i], StackCache::kEdges)];
+      if (edge->child != 0 && edge->parent == id && edge->ip == ips[i]) {
+        id = edge->child;
+        if (track) cache->last_nodes[i] = id;
+        continue;
+      }
     }
+    if (!locked) {
+      lock_.lock();
+      locked = true;
+    }
+    const uint32_t parent = id;
+    id = find_or_add(parent, ips[i]);
+    if (id == 0) break;
+    if (edge != nullptr) *edge = StackCache::Edge{ips[i], parent, id};
+    if (track) cache->last_nodes[i] = id;
   }
+  if (locked) lock_.unlock();
+  if (id == 0) return 0;
   if (track) {
     std::memcpy(cache->last_ips, ips, depth * sizeof(uint64_t));
     cache->last_depth = depth;

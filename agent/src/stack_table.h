@@ -43,6 +43,16 @@ struct StackCache {
   uint64_t last_ips[kMaxFrames];
   uint32_t last_nodes[kMaxFrames];
   uint32_t last_depth;
+  // Trie edges this thread used recently, (parent, ip) -> child: frames near
+  // the root repeat across stacks, and a hit here needs neither the shared
+  // index (a cache miss or two in a large trie) nor its lock.
+  static constexpr size_t kEdges = 4096;
+  struct Edge {
+    uint64_t ip;
+    uint32_t parent;
+    uint32_t child;  // 0 = empty
+  };
+  Edge edges[kEdges];
 };
 
 class StackTable {

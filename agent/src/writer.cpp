@@ -97,7 +97,7 @@ class Writer {
   PageEncoder encoder_;
   PageCompressor compressor_;
   uint64_t events_written_ = 0, pages_written_ = 0;
-  uint64_t last_commit_ns_ = 0, last_sample_ns_ = 0;
+  uint64_t last_commit_ns_ = 0, last_sample_ns_ = 0, next_mallinfo_ns_ = 0;
   uint64_t live_at_retire_[3] = {0, 0, 0};  // heap, mmap, pool bytes of recycled rings
   bool single_file_ = false;
   // In a forked child: stack nodes inherited from the parent are written only
@@ -408,7 +408,17 @@ uint64_t read_rss_bytes() {
 }
 
 void Writer::sample(uint64_t now) {
-  struct mallinfo2 info = mallinfo2();
+  // mallinfo2() walks glibc's free lists holding the arena lock, which stalls
+  // the program's own malloc calls: on a large fragmented heap (a compiler's)
+  // one call takes a third of a millisecond. It is skipped while it would
+  // cost more than 1% of the time; those samples leave the heap columns NULL.
+  struct mallinfo2 info {};
+  const bool heap_stats = now >= next_mallinfo_ns_;
+  if (heap_stats) {
+    info = mallinfo2();
+    const uint64_t took = monotonic_ns() - now;
+    next_mallinfo_ns_ = now + took * 100;
+  }
   uint64_t heap = live_at_retire_[0], mapped = live_at_retire_[1], pooled = live_at_retire_[2];
   for (ThreadRing* ring = ring_list_head(); ring != nullptr; ring = ring->next) {
     LiveCounters& live = ring->live;
@@ -422,10 +432,14 @@ void Writer::sample(uint64_t now) {
   sqlite3_stmt* s = insert_sample_;
   sqlite3_bind_int64(s, 1, static_cast<int64_t>(now));
   sqlite3_bind_int64(s, 2, static_cast<int64_t>(read_rss_bytes()));
-  sqlite3_bind_int64(s, 3, static_cast<int64_t>(info.arena));
-  sqlite3_bind_int64(s, 4, static_cast<int64_t>(info.hblkhd));
-  sqlite3_bind_int64(s, 5, static_cast<int64_t>(info.uordblks));
-  sqlite3_bind_int64(s, 6, static_cast<int64_t>(info.fordblks));
+  if (heap_stats) {
+    sqlite3_bind_int64(s, 3, static_cast<int64_t>(info.arena));
+    sqlite3_bind_int64(s, 4, static_cast<int64_t>(info.hblkhd));
+    sqlite3_bind_int64(s, 5, static_cast<int64_t>(info.uordblks));
+    sqlite3_bind_int64(s, 6, static_cast<int64_t>(info.fordblks));
+  } else {
+    for (int column = 3; column <= 6; ++column) sqlite3_bind_null(s, column);
+  }
   sqlite3_bind_int64(s, 7, static_cast<int64_t>(heap));
   sqlite3_bind_int64(s, 8, static_cast<int64_t>(mapped));
   sqlite3_bind_int64(s, 9, static_cast<int64_t>(pooled));
