@@ -19,6 +19,13 @@ inline size_t slot_of(uint32_t parent, uint64_t ip, size_t capacity) {
   return mix(ip * 31 + parent) & (capacity - 1);
 }
 
+constexpr uint32_t kIdBits = 24;
+constexpr uint32_t kIdMask = (1u << kIdBits) - 1;
+
+inline uint32_t tag_of(uint32_t parent, uint64_t ip) {
+  return static_cast<uint32_t>(mix(ip * 31 + parent) >> 56) << kIdBits;
+}
+
 }  // namespace
 
 StackTable& stack_table() {
@@ -103,16 +110,20 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
 uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
   // Grow at 3/4 load: with 4-byte slots that is ~5 bytes of index per node.
   if ((index_used_ + 1) * 4 > index_capacity_ * 3 && !grow_index()) return 0;
-  size_t mask = index_capacity_ - 1;
+  const size_t mask = index_capacity_ - 1;
+  const uint32_t tag = tag_of(parent, ip);
   for (size_t s = slot_of(parent, ip, index_capacity_);; s = (s + 1) & mask) {
-    const uint32_t id = index_[s];
-    if (id == 0) {
+    const uint32_t entry = index_[s];
+    if (entry == 0) {
+      if (nodes_.size() >= kIdMask) return 0;  // ids must fit in 24 bits
       uint32_t index = nodes_.append(StackNode{ip, parent});
       if (index == UINT32_MAX) return 0;
-      index_[s] = index + 1;
+      index_[s] = tag | (index + 1);
       ++index_used_;
       return index + 1;
     }
+    if ((entry & ~kIdMask) != tag) continue;
+    const uint32_t id = entry & kIdMask;
     const StackNode& n = node(id);
     if (n.ip == ip && n.parent == parent) return id;
   }
@@ -123,12 +134,12 @@ bool StackTable::grow_index() {
   auto* slots = static_cast<uint32_t*>(map_zeroed(capacity * sizeof(uint32_t)));
   if (slots == nullptr) return false;
   for (size_t i = 0; i < index_capacity_; ++i) {
-    const uint32_t id = index_[i];
-    if (id == 0) continue;
-    const StackNode& n = node(id);
+    const uint32_t entry = index_[i];
+    if (entry == 0) continue;
+    const StackNode& n = node(entry & kIdMask);
     size_t s = slot_of(n.parent, n.ip, capacity);
     while (slots[s] != 0) s = (s + 1) & (capacity - 1);
-    slots[s] = id;
+    slots[s] = entry;
   }
   if (index_ != nullptr) unmap(index_, index_capacity_ * sizeof(uint32_t));
   index_ = slots;

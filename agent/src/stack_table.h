@@ -76,9 +76,10 @@ class StackTable {
 
   SpinLock lock_;
   ChunkedArray<StackNode> nodes_;
-  // Open addressing over node ids (0 = empty), guarded by lock_: a slot holds
-  // only the id, and the node itself is compared, so the index costs 4 bytes
-  // per slot.
+  // Open addressing, guarded by lock_. A 4-byte slot holds a node id in its
+  // low 24 bits (0 = empty) and 8 bits of the key's hash above them, so a
+  // probe reads a node (likely a cache miss in a large trie) only when the
+  // tag matches. Ids are therefore below 2^24: 16.7 million nodes.
   uint32_t* index_ = nullptr;
   size_t index_capacity_ = 0;
   size_t index_used_ = 0;
