@@ -66,12 +66,14 @@ void* realloc(void* old, size_t size) {
   // before, and the event recorded only once the outcome is known.
   const bool recording = may_record();
   const uint64_t free_seq = recording ? next_seq() : 0;
+  const uint64_t old_usable = recording ? real.malloc_usable_size(old) : 0;
   void* p = real.realloc(old, size);
   if (!recording) return p;
   if (p == old) {
-    record_allocation(EventKind::kReallocInPlace, p, size, 0);
+    record_resize_in_place(p, size, 0, old_usable);
   } else if (p != nullptr || size == 0) {
-    record_with_seq(free_seq, EventKind::kReallocFree, old, 0, 0, options().free_stacks);
+    record_with_seq(free_seq, EventKind::kReallocFree, old, 0, 0, options().free_stacks,
+                    old_usable);
     record_allocation(EventKind::kRealloc, p, size, 0);
   }
   return p;
@@ -91,12 +93,14 @@ void* reallocarray(void* old, size_t nmemb, size_t size) {
   }
   const bool recording = may_record();
   const uint64_t free_seq = recording ? next_seq() : 0;
+  const uint64_t old_usable = recording ? real.malloc_usable_size(old) : 0;
   void* p = real.realloc(old, total);
   if (!recording) return p;
   if (p == old) {
-    record_allocation(EventKind::kReallocInPlace, p, total, nmemb);
+    record_resize_in_place(p, total, nmemb, old_usable);
   } else if (p != nullptr || total == 0) {
-    record_with_seq(free_seq, EventKind::kReallocFree, old, 0, 0, options().free_stacks);
+    record_with_seq(free_seq, EventKind::kReallocFree, old, 0, 0, options().free_stacks,
+                    old_usable);
     record_allocation(EventKind::kReallocArray, p, total, nmemb);
   }
   return p;

@@ -67,7 +67,7 @@ void* mremap(void* old_address, size_t old_size, size_t new_size, int flags, ...
   void* p = real.mremap(old_address, old_size, new_size, flags, new_address);
   if (p == MAP_FAILED || !recording) return p;
   if (!(flags & MREMAP_DONTUNMAP))
-    record_with_seq(unmap_seq, EventKind::kMremapUnmap, old_address, old_size, 0, false);
+    record_with_seq(unmap_seq, EventKind::kMremapUnmap, old_address, old_size, 0, false, 0);
   record_allocation(EventKind::kMremap, p, new_size, reinterpret_cast<uint64_t>(old_address));
   return p;
 }

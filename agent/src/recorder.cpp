@@ -72,7 +72,10 @@ MEMTIDE_HOT void append(ThreadRing* ring, const EventRecord& event) {
   }
 }
 
-MEMTIDE_HOT void count_live_bytes(ThreadRing* ring, EventKind kind, const void* address, uint64_t size) {
+// `old_usable`: for realloc_free and realloc_in_place, the old block's usable
+// size measured before the real realloc (the old block may be unmapped now).
+MEMTIDE_HOT void count_live_bytes(ThreadRing* ring, EventKind kind, const void* address,
+                                  uint64_t size, uint64_t old_usable) {
   LiveCounters& live = ring->live;
   auto add = [](std::atomic<uint64_t>& counter, uint64_t v) {
     counter.store(counter.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
@@ -86,14 +89,24 @@ MEMTIDE_HOT void count_live_bytes(ThreadRing* ring, EventKind kind, const void* 
     case EventKind::kPoolFree: add(live.pool_freed, size); return;
     default: break;
   }
+  if (kind == EventKind::kReallocFree) {
+    add(live.heap_freed, old_usable);
+    return;
+  }
   if (address == nullptr || real.malloc_usable_size == nullptr) return;
-  size_t usable = real.malloc_usable_size(const_cast<void*>(address));
-  if (is_allocation(kind)) add(live.heap_allocated, usable);
-  else if (is_deallocation(kind)) add(live.heap_freed, usable);
+  const size_t usable = real.malloc_usable_size(const_cast<void*>(address));
+  if (kind == EventKind::kReallocInPlace) {
+    add(live.heap_allocated, usable);
+    add(live.heap_freed, old_usable);
+  } else if (is_allocation(kind)) {
+    add(live.heap_allocated, usable);
+  } else if (is_deallocation(kind)) {
+    add(live.heap_freed, usable);
+  }
 }
 
 MEMTIDE_HOT void record_event_body(uint64_t seq, EventKind kind, uint64_t address, uint64_t size,
-                       uint64_t aux, bool with_stack) {
+                       uint64_t aux, bool with_stack, uint64_t old_usable) {
   ThreadState& state = thread_state();
   ThreadRing* ring = ring_for_current_thread(state);
   if (ring == nullptr) return;
@@ -108,16 +121,16 @@ MEMTIDE_HOT void record_event_body(uint64_t seq, EventKind kind, uint64_t addres
   __builtin_memset(event.reserved, 0, sizeof(event.reserved));
   bool shared = ring->state.load(std::memory_order_relaxed) == static_cast<int>(RingState::kShared);
   event.stack = with_stack ? capture_stack(shared ? nullptr : ring) : 0;
-  if (kind != EventKind::kReallocInPlace && (is_allocation(kind) || is_deallocation(kind)))
-    count_live_bytes(ring, kind, reinterpret_cast<const void*>(address), size);
+  if (is_allocation(kind) || is_deallocation(kind) || kind == EventKind::kReallocInPlace)
+    count_live_bytes(ring, kind, reinterpret_cast<const void*>(address), size, old_usable);
   append(ring, event);
 }
 
 MEMTIDE_HOT void record_event(uint64_t seq, EventKind kind, uint64_t address, uint64_t size, uint64_t aux,
-                  bool with_stack) {
+                  bool with_stack, uint64_t old_usable = 0) {
   // Recording must be invisible to the program: errno survives it.
   const int saved_errno = errno;
-  record_event_body(seq, kind, address, size, aux, with_stack);
+  record_event_body(seq, kind, address, size, aux, with_stack, old_usable);
   errno = saved_errno;
 }
 
@@ -149,10 +162,18 @@ void record_annotation(EventKind kind, uint64_t address, uint64_t size, uint64_t
 }
 
 void record_with_seq(uint64_t seq, EventKind kind, const void* address, uint64_t size,
-                     uint64_t aux, bool with_stack) {
+                     uint64_t aux, bool with_stack, uint64_t old_usable) {
   if (!may_record()) return;
   Guard guard;
-  record_event(seq, kind, reinterpret_cast<uint64_t>(address), size, aux, with_stack);
+  record_event(seq, kind, reinterpret_cast<uint64_t>(address), size, aux, with_stack, old_usable);
+}
+
+void record_resize_in_place(const void* address, uint64_t size, uint64_t aux,
+                            uint64_t old_usable) {
+  if (address == nullptr || !may_record()) return;
+  Guard guard;
+  record_event(next_seq(), EventKind::kReallocInPlace, reinterpret_cast<uint64_t>(address), size,
+               aux, true, old_usable);
 }
 
 void retire_current_thread() {
