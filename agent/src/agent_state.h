@@ -42,12 +42,12 @@ class Guard {
   ThreadState& state_;
 };
 
-struct AgentCounters {
+struct alignas(64) AgentCounters {
   std::atomic<uint64_t> backpressure_waits{0};
   std::atomic<uint64_t> stack_table_full{0};
 };
 
-struct WriterSignal {
+struct alignas(64) WriterSignal {
   std::atomic<int> pending{0};   // futex word: work or a request is waiting
   std::atomic<int> sleeping{0};  // the writer sleeps on `pending`
 };
