@@ -12,35 +12,27 @@
 #include <vector>
 
 namespace memtide::agent {
-namespace {
-
-__attribute__((tls_model("initial-exec"))) thread_local ThreadState t_state{};
-
+__thread ThreadState g_thread_state __attribute__((tls_model("initial-exec")));
 // The sequence counter is written on every event by every thread, the writer
 // signal by the writer thread every cycle: each fills a cache line of its own
 // (the types are 64-byte aligned), so their writes never invalidate the line
 // of the read-mostly state that every event reads.
-struct alignas(64) SequenceCounter {
-  std::atomic<uint64_t> next{1};
-};
 SequenceCounter g_seq;
+std::atomic<int> g_phase{static_cast<int>(Phase::kBooting)};
+std::atomic<int> g_options_state{0};
+Options* g_options = nullptr;
+
+namespace {
+
 WriterSignal g_writer_signal;
 AgentCounters g_counters;
-std::atomic<int> g_options_state{0};  // 0 = defaults, 1 = parsing, 2 = parsed
 alignas(Options) unsigned char g_options_storage[sizeof(Options)];
-Options* g_options = nullptr;
 
 }  // namespace
 
-std::atomic<int> g_phase{static_cast<int>(Phase::kBooting)};
-
-ThreadState& thread_state() { return t_state; }
-Phase phase() { return static_cast<Phase>(g_phase.load(std::memory_order_relaxed)); }
 void set_phase(Phase p) { g_phase.store(static_cast<int>(p), std::memory_order_release); }
 AgentCounters& agent_counters() { return g_counters; }
 WriterSignal& writer_signal() { return g_writer_signal; }
-
-uint64_t next_seq() { return g_seq.next.fetch_add(1, std::memory_order_relaxed); }
 
 uint64_t now_ns() { return monotonic_clock_ns(); }
 
@@ -61,9 +53,5 @@ void ensure_options() {
   g_options_state.store(2, std::memory_order_release);
 }
 
-const Options& options() {
-  if (__builtin_expect(g_options_state.load(std::memory_order_acquire) != 2, 0)) ensure_options();
-  return *g_options;
-}
 
 }  // namespace memtide::agent

@@ -28,7 +28,10 @@ struct ThreadState {
   uint32_t scope;          // innermost scope, 0 = none
 };
 
-ThreadState& thread_state();
+// Plain __thread (not thread_local): a C++ thread_local defined in another
+// file is reached through a wrapper call; this is one TLS load.
+extern __thread ThreadState g_thread_state __attribute__((tls_model("initial-exec")));
+inline ThreadState& thread_state() { return g_thread_state; }
 
 // RAII: marks the calling thread as inside the agent.
 class Guard {
@@ -52,20 +55,31 @@ struct alignas(64) WriterSignal {
   std::atomic<int> sleeping{0};  // the writer sleeps on `pending`
 };
 
-Phase phase();
+// Read on every event: defined inline over globals of agent_state.cpp.
+struct alignas(64) SequenceCounter {
+  std::atomic<uint64_t> next{1};
+};
+extern SequenceCounter g_seq;
+extern std::atomic<int> g_phase;
+extern std::atomic<int> g_options_state;  // 0 = defaults, 1 = parsing, 2 = parsed
+extern Options* g_options;
+
+inline Phase phase() { return static_cast<Phase>(g_phase.load(std::memory_order_relaxed)); }
 void set_phase(Phase phase);
-const Options& options();
+// Options parsed on first use; safe very early in the process.
+void ensure_options();
+inline const Options& options() {
+  if (__builtin_expect(g_options_state.load(std::memory_order_acquire) != 2, 0)) ensure_options();
+  return *g_options;
+}
 AgentCounters& agent_counters();
 WriterSignal& writer_signal();
 
 // The next global sequence number.
-uint64_t next_seq();
+inline uint64_t next_seq() { return g_seq.next.fetch_add(1, std::memory_order_relaxed); }
 // CLOCK_MONOTONIC in ns (thread, module and process times; events use
 // event_ticks(), converted by the writer).
 uint64_t now_ns();
-
-// Options parsed on first use; safe very early in the process.
-void ensure_options();
 
 // Arms the pthread key whose destructor retires the calling thread's ring.
 void register_thread_exit_handler();
