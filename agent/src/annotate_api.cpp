@@ -4,6 +4,7 @@
 #include "agent_state.h"
 #include "name_tables.h"
 #include "recorder.h"
+#include "recorder_hot.h"
 #include "scopes.h"
 
 using namespace memtide;

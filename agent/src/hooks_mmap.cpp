@@ -7,6 +7,7 @@
 
 #include "real_functions.h"
 #include "recorder.h"
+#include "recorder_hot.h"
 
 #ifndef MREMAP_DONTUNMAP
 #define MREMAP_DONTUNMAP 4

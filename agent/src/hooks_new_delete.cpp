@@ -5,6 +5,7 @@
 
 #include "real_functions.h"
 #include "recorder.h"
+#include "recorder_hot.h"
 
 using namespace memtide;
 using namespace memtide::agent;

@@ -1,51 +1,17 @@
 #include "recorder.h"
 
-#include <errno.h>
-#include <malloc.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#define UNW_LOCAL_ONLY
-#include <libunwind.h>
-
-#include "event_clock.h"
-#include "name_tables.h"
 #include "module_map.h"
-#include "real_functions.h"
-#include "stack_table.h"
-#include "thread_ring.h"
+#include "name_tables.h"
+#include "recorder_hot.h"
 
 namespace memtide::agent {
-namespace {
-
-constexpr int kMaxCapture = 256 + 16;  // configured depth plus the agent's own frames
 
 uint64_t g_agent_code_begin = 0;
 uint64_t g_agent_code_end = 0;
-
-#define MEMTIDE_HOT __attribute__((always_inline)) inline
-
-// Hot-path helpers are inlined into record_allocation/record_release so that
-// libunwind walks as few of memtide's own frames as possible.
-MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
-  const uint32_t depth = static_cast<uint32_t>(options().stack_depth);
-  if (depth == 0) return 0;
-  void* frames[kMaxCapture];
-  int n = unw_backtrace(frames, static_cast<int>(depth) + 8);
-  int first = 0;
-  // Drop the agent's own frames (hook, recorder) from the top of the stack.
-  while (first < n && reinterpret_cast<uint64_t>(frames[first]) >= g_agent_code_begin &&
-         reinterpret_cast<uint64_t>(frames[first]) < g_agent_code_end)
-    ++first;
-  uint32_t count = static_cast<uint32_t>(n - first);
-  if (count > depth) count = depth;
-  uint32_t id = stack_table().intern(reinterpret_cast<uint64_t*>(frames + first), count,
-                                              ring ? &ring->stack_cache : nullptr);
-  if (id == 0 && count != 0)
-    agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
-  return id;
-}
 
 __attribute__((noinline)) ThreadRing* attach_ring(ThreadState& state) {
   if (state.retired) return shared_ring(static_cast<uint32_t>(options().ring_events));
@@ -59,120 +25,31 @@ __attribute__((noinline)) ThreadRing* attach_ring(ThreadState& state) {
   return ring;
 }
 
-MEMTIDE_HOT ThreadRing* ring_for_current_thread(ThreadState& state) {
-  return state.ring != nullptr ? state.ring : attach_ring(state);
-}
-
-MEMTIDE_HOT void append(ThreadRing* ring, const EventRecord& event) {
-  if (ring->state.load(std::memory_order_relaxed) == static_cast<int>(RingState::kShared)) {
-    SpinGuard guard(ring->shared_lock);
-    push_event(ring, event);
-  } else {
-    push_event(ring, event);
-  }
-}
-
-// `old_usable`: for realloc_free and realloc_in_place, the old block's usable
-// size measured before the real realloc (the old block may be unmapped now).
-MEMTIDE_HOT void count_live_bytes(ThreadRing* ring, EventKind kind, const void* address,
-                                  uint64_t size, uint64_t old_usable) {
-  LiveCounters& live = ring->live;
-  auto add = [](std::atomic<uint64_t>& counter, uint64_t v) {
-    counter.store(counter.load(std::memory_order_relaxed) + v, std::memory_order_relaxed);
-  };
-  switch (kind) {
-    case EventKind::kMmap:
-    case EventKind::kMremap: add(live.mmap_mapped, size); return;
-    case EventKind::kMunmap:
-    case EventKind::kMremapUnmap: add(live.mmap_unmapped, size); return;
-    case EventKind::kPoolAlloc: add(live.pool_allocated, size); return;
-    case EventKind::kPoolFree: add(live.pool_freed, size); return;
-    default: break;
-  }
-  if (kind == EventKind::kReallocFree) {
-    add(live.heap_freed, old_usable);
-    return;
-  }
-  if (address == nullptr || real.malloc_usable_size == nullptr) return;
-  const size_t usable = real.malloc_usable_size(const_cast<void*>(address));
-  if (kind == EventKind::kReallocInPlace) {
-    add(live.heap_allocated, usable);
-    add(live.heap_freed, old_usable);
-  } else if (is_allocation(kind)) {
-    add(live.heap_allocated, usable);
-  } else if (is_deallocation(kind)) {
-    add(live.heap_freed, usable);
-  }
-}
-
-MEMTIDE_HOT void record_event_body(uint64_t seq, EventKind kind, uint64_t address, uint64_t size,
-                       uint64_t aux, bool with_stack, uint64_t old_usable) {
-  ThreadState& state = thread_state();
-  ThreadRing* ring = ring_for_current_thread(state);
-  if (ring == nullptr) return;
-  EventRecord event;
-  event.seq = seq;
-  event.time_ns = event_ticks();  // converted to ns by the writer
-  event.address = address;
-  event.size = size;
-  event.aux = aux;
-  event.scope = state.scope;
-  event.kind = kind;
-  __builtin_memset(event.reserved, 0, sizeof(event.reserved));
-  bool shared = ring->state.load(std::memory_order_relaxed) == static_cast<int>(RingState::kShared);
-  event.stack = with_stack ? capture_stack(shared ? nullptr : ring) : 0;
-  if (is_allocation(kind) || is_deallocation(kind) || kind == EventKind::kReallocInPlace)
-    count_live_bytes(ring, kind, reinterpret_cast<const void*>(address), size, old_usable);
-  append(ring, event);
-}
-
-MEMTIDE_HOT void record_event(uint64_t seq, EventKind kind, uint64_t address, uint64_t size, uint64_t aux,
-                  bool with_stack, uint64_t old_usable = 0) {
-  // Recording must be invisible to the program: errno survives it.
-  const int saved_errno = errno;
-  record_event_body(seq, kind, address, size, aux, with_stack, old_usable);
-  errno = saved_errno;
-}
-
-}  // namespace
 
 void init_stack_capture() {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
   agent_code_range(g_agent_code_begin, g_agent_code_end);
 }
 
-void record_allocation(EventKind kind, const void* address, uint64_t size, uint64_t aux) {
-  if (address == nullptr || !may_record()) return;
-  Guard guard;
-  record_event(next_seq(), kind, reinterpret_cast<uint64_t>(address), size, aux, true);
-}
-
-void record_release(EventKind kind, const void* address, uint64_t size, uint64_t aux) {
-  if (address == nullptr || !may_record()) return;
-  Guard guard;
-  record_event(next_seq(), kind, reinterpret_cast<uint64_t>(address), size, aux,
-               options().free_stacks);
-}
-
 void record_annotation(EventKind kind, uint64_t address, uint64_t size, uint64_t aux,
                        bool with_stack) {
   if (!may_record()) return;
   Guard guard;
-  record_event(next_seq(), kind, address, size, aux, with_stack);
+  hot::record_event(next_seq(), kind, address, size, aux, with_stack);
 }
 
 void record_with_seq(uint64_t seq, EventKind kind, const void* address, uint64_t size,
                      uint64_t aux, bool with_stack, uint64_t old_usable) {
   if (!may_record()) return;
   Guard guard;
-  record_event(seq, kind, reinterpret_cast<uint64_t>(address), size, aux, with_stack, old_usable);
+  hot::record_event(seq, kind, reinterpret_cast<uint64_t>(address), size, aux, with_stack, old_usable);
 }
 
 void record_resize_in_place(const void* address, uint64_t size, uint64_t aux,
                             uint64_t old_usable) {
   if (address == nullptr || !may_record()) return;
   Guard guard;
-  record_event(next_seq(), EventKind::kReallocInPlace, reinterpret_cast<uint64_t>(address), size,
+  hot::record_event(next_seq(), EventKind::kReallocInPlace, reinterpret_cast<uint64_t>(address), size,
                aux, true, old_usable);
 }
 

@@ -18,8 +18,7 @@ inline bool may_record() {
   return thread_state().guard == 0 && phase() != Phase::kFinished;
 }
 
-void record_allocation(EventKind kind, const void* address, uint64_t size, uint64_t aux);
-void record_release(EventKind kind, const void* address, uint64_t size, uint64_t aux);
+// record_allocation() and record_release() are inline, in recorder_hot.h.
 // Scope, step, mark and pool events: no stack unless `with_stack`.
 void record_annotation(EventKind kind, uint64_t address, uint64_t size, uint64_t aux,
                        bool with_stack);
