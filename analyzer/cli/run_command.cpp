@@ -23,7 +23,8 @@ const char* kRunUsage =
     "\n"
     "Runs PROGRAM with libmemtide.so preloaded. The first process writes FILE\n"
     "(default memtide.db); forked and exec'd processes write FILE's stem plus\n"
-    ".<pid>.db beside it. The exit status is PROGRAM's own (128+N when a signal\n"
+    ".<pid>.db beside it; such files left by an earlier run to the same FILE\n"
+    "are removed first. The exit status is PROGRAM's own (128+N when a signal\n"
     "N killed it, 127 when it could not be started, 2 for a usage error).\n"
     "\n"
     "Options:\n"
@@ -166,6 +167,11 @@ int run_command(const std::vector<std::string>& args, const std::string& self_pa
     fprintf(stderr, "memtide run: output directory %s does not exist\n", output_dir.c_str());
     return kExitUsage;
   }
+
+  // Child traces of an earlier run to the same FILE would be taken for this
+  // run's: they go first, as FILE itself is replaced.
+  for (const std::string& stale : child_traces(absolute_output))
+    for (const char* suffix : {"", "-wal", "-shm", "-journal"}) unlink((stale + suffix).c_str());
 
   std::vector<char*> argv;
   for (size_t k = i; k < args.size(); ++k) argv.push_back(const_cast<char*>(args[k].c_str()));

@@ -4,6 +4,7 @@
 
 #include <signal.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "harness.h"
@@ -32,6 +33,18 @@ TEST(Cli, RunForwardsSigtermAndReportsTheSignal) {
   EXPECT_EQ(run.exit_code, 128 + SIGTERM);
   EXPECT_NE(run.err.find("was killed by signal 15"), std::string::npos) << run.err;
   EXPECT_EQ(query_text(dir + "/t.db", "SELECT end_reason FROM processes"), "signal SIGTERM");
+}
+
+TEST(Cli, RunReplacesTheChildTracesOfAnEarlierRun) {
+  std::string dir = scratch_dir("cli_rerun");
+  std::ofstream(dir + "/t.4242.db") << "stale";  // as if left by an earlier run
+  std::ofstream(dir + "/other.4242.db") << "keep";
+  RunResult run = run_command(
+      {cli_path(), "run", "-o", dir + "/t.db", "--", program_path("fork_exec")});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_FALSE(std::filesystem::exists(dir + "/t.4242.db"));
+  EXPECT_TRUE(std::filesystem::exists(dir + "/other.4242.db"));
+  EXPECT_NE(run.err.find("(+1 child process traces beside it)"), std::string::npos) << run.err;
 }
 
 TEST(Cli, RunReportsAProgramThatCannotStart) {
