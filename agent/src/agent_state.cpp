@@ -8,8 +8,8 @@
 
 #include <new>
 
-#include "event_clock.h"
 #include <vector>
+#include "event_clock.h"
 
 namespace memtide::agent {
 __thread ThreadState g_thread_state __attribute__((tls_model("initial-exec")));
@@ -30,11 +30,19 @@ alignas(Options) unsigned char g_options_storage[sizeof(Options)];
 
 }  // namespace
 
-void set_phase(Phase p) { g_phase.store(static_cast<int>(p), std::memory_order_release); }
-AgentCounters& agent_counters() { return g_counters; }
-WriterSignal& writer_signal() { return g_writer_signal; }
+void set_phase(Phase p) {
+  g_phase.store(static_cast<int>(p), std::memory_order_release);
+}
+AgentCounters& agent_counters() {
+  return g_counters;
+}
+WriterSignal& writer_signal() {
+  return g_writer_signal;
+}
 
-uint64_t now_ns() { return monotonic_clock_ns(); }
+uint64_t now_ns() {
+  return monotonic_clock_ns();
+}
 
 void ensure_options() {
   if (g_options_state.load(std::memory_order_acquire) == 2) return;
@@ -52,6 +60,5 @@ void ensure_options() {
   init_event_clock();
   g_options_state.store(2, std::memory_order_release);
 }
-
 
 }  // namespace memtide::agent

@@ -21,17 +21,19 @@ enum class Phase : int {
 
 // Per-thread state, in initial-exec TLS so that reading it never allocates.
 struct ThreadState {
-  int guard;               // > 0 while inside the agent: nothing is recorded
-  int exit_iterations;     // calls of the pthread key destructor so far
-  bool retired;            // the thread ran its exit handler
+  int guard;            // > 0 while inside the agent: nothing is recorded
+  int exit_iterations;  // calls of the pthread key destructor so far
+  bool retired;         // the thread ran its exit handler
   ThreadRing* ring;
-  uint32_t scope;          // innermost scope, 0 = none
+  uint32_t scope;  // innermost scope, 0 = none
 };
 
 // Plain __thread (not thread_local): a C++ thread_local defined in another
 // file is reached through a wrapper call; this is one TLS load.
 extern __thread ThreadState g_thread_state __attribute__((tls_model("initial-exec")));
-inline ThreadState& thread_state() { return g_thread_state; }
+inline ThreadState& thread_state() {
+  return g_thread_state;
+}
 
 // RAII: marks the calling thread as inside the agent.
 class Guard {
@@ -64,7 +66,9 @@ extern std::atomic<int> g_phase;
 extern std::atomic<int> g_options_state;  // 0 = defaults, 1 = parsing, 2 = parsed
 extern Options* g_options;
 
-inline Phase phase() { return static_cast<Phase>(g_phase.load(std::memory_order_relaxed)); }
+inline Phase phase() {
+  return static_cast<Phase>(g_phase.load(std::memory_order_relaxed));
+}
 void set_phase(Phase phase);
 // Options parsed on first use; safe very early in the process.
 void ensure_options();
@@ -76,7 +80,9 @@ AgentCounters& agent_counters();
 WriterSignal& writer_signal();
 
 // The next global sequence number.
-inline uint64_t next_seq() { return g_seq.next.fetch_add(1, std::memory_order_relaxed); }
+inline uint64_t next_seq() {
+  return g_seq.next.fetch_add(1, std::memory_order_relaxed);
+}
 // CLOCK_MONOTONIC in ns (thread, module and process times; events use
 // event_ticks(), converted by the writer).
 uint64_t now_ns();

@@ -27,7 +27,9 @@ __attribute__((visibility("default"))) void memtide_scope_push(const char* name)
   enter_scope(name ? name : "(null)", ScopeSource::kAnnotate);
 }
 
-__attribute__((visibility("default"))) void memtide_scope_pop(void) { leave_scope(); }
+__attribute__((visibility("default"))) void memtide_scope_pop(void) {
+  leave_scope();
+}
 
 __attribute__((visibility("default"))) void memtide_step(int64_t step) {
   record_annotation(EventKind::kStep, 0, 0, static_cast<uint64_t>(step), false);

@@ -40,8 +40,8 @@ class TickConverter {
     uint64_t ticks, ns;
   };
   Point points_[kPoints] = {};
-  int count_ = 0;   // points stored (up to kPoints)
-  int newest_ = -1; // index of the newest point
+  int count_ = 0;    // points stored (up to kPoints)
+  int newest_ = -1;  // index of the newest point
 };
 
 TickConverter& tick_converter();

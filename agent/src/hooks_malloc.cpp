@@ -20,7 +20,9 @@ inline bool ready() {
   return real_functions_ready();
 }
 
-bool multiply_overflows(size_t a, size_t b, size_t* out) { return __builtin_mul_overflow(a, b, out); }
+bool multiply_overflows(size_t a, size_t b, size_t* out) {
+  return __builtin_mul_overflow(a, b, out);
+}
 
 }  // namespace
 

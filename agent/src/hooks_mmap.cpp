@@ -29,9 +29,10 @@ inline uint64_t mmap_aux(int prot, int flags) {
 }
 
 void* traced_mmap(void* address, size_t length, int prot, int flags, int fd, off_t offset) {
-  void* p = ready() ? real.mmap(address, length, prot, flags, fd, offset)
-                    : reinterpret_cast<void*>(
-                          syscall(SYS_mmap, address, length, prot, flags, fd, offset));
+  void* p =
+      ready()
+          ? real.mmap(address, length, prot, flags, fd, offset)
+          : reinterpret_cast<void*>(syscall(SYS_mmap, address, length, prot, flags, fd, offset));
   if (p != MAP_FAILED) record_allocation(EventKind::kMmap, p, length, mmap_aux(prot, flags));
   return p;
 }

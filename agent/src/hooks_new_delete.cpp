@@ -63,7 +63,9 @@ inline void traced_delete(EventKind kind, void* p, size_t size, size_t alignment
 }
 
 constexpr size_t kDefault = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
-inline size_t align(std::align_val_t a) { return static_cast<size_t>(a); }
+inline size_t align(std::align_val_t a) {
+  return static_cast<size_t>(a);
+}
 
 }  // namespace
 

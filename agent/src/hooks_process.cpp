@@ -22,7 +22,9 @@ inline void ready() {
   if (!real_functions_ready()) resolve_real_functions();
 }
 
-void before_exec() { flush_writer("exec", 0, false, kExecFlushTimeoutMs); }
+void before_exec() {
+  flush_writer("exec", 0, false, kExecFlushTimeoutMs);
+}
 
 std::vector<char*> collect_args(const char* first, va_list args, char*** envp) {
   std::vector<char*> argv;
@@ -75,9 +77,13 @@ int fexecve(int fd, char* const argv[], char* const envp[]) {
   return real.fexecve(fd, argv, envp);
 }
 
-int execv(const char* path, char* const argv[]) { return execve(path, argv, environ); }
+int execv(const char* path, char* const argv[]) {
+  return execve(path, argv, environ);
+}
 
-int execvp(const char* file, char* const argv[]) { return execvpe(file, argv, environ); }
+int execvp(const char* file, char* const argv[]) {
+  return execvpe(file, argv, environ);
+}
 
 int execl(const char* path, const char* arg, ...) {
   va_list args;

@@ -91,8 +91,10 @@ void stop_following_exec() {
       kept += (kept.empty() ? "" : ":") + item;
     start = end + 1;
   }
-  if (kept.empty()) unsetenv("LD_PRELOAD");
-  else setenv("LD_PRELOAD", kept.c_str(), 1);
+  if (kept.empty())
+    unsetenv("LD_PRELOAD");
+  else
+    setenv("LD_PRELOAD", kept.c_str(), 1);
 }
 
 void on_thread_exit(void*) {
@@ -151,7 +153,9 @@ void child_after_fork() {
 
 }  // namespace
 
-const char* agent_library_path() { return g_library_path; }
+const char* agent_library_path() {
+  return g_library_path;
+}
 
 namespace {
 std::atomic<bool> g_has_exit_status{false};
@@ -168,7 +172,9 @@ void register_thread_exit_handler() {
     pthread_setspecific(g_thread_exit_key, reinterpret_cast<void*>(1));
 }
 
-void start_writer_early() { start_agent(); }
+void start_writer_early() {
+  start_agent();
+}
 
 void start_agent() {
   int expected = 0;

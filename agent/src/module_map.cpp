@@ -86,8 +86,12 @@ int collect(dl_phdr_info* info, size_t, void* data) {
 
 }  // namespace
 
-uint32_t module_count() { return g_modules.size(); }
-ModuleRecord& module_at(uint32_t index) { return *g_modules[index]; }
+uint32_t module_count() {
+  return g_modules.size();
+}
+ModuleRecord& module_at(uint32_t index) {
+  return *g_modules[index];
+}
 
 void refresh_modules() {
   Guard guard;

@@ -18,15 +18,15 @@ namespace memtide::agent {
 enum class ScopeSource : uint8_t { kAnnotate = 0, kNvtx = 1 };
 
 struct ScopeRow {
-  uint32_t parent;   // 0 = top level
-  uint32_t name;     // string id
-  uint32_t depth;    // 1 for top-level scopes
+  uint32_t parent;  // 0 = top level
+  uint32_t name;    // string id
+  uint32_t depth;   // 1 for top-level scopes
   ScopeSource source;
 };
 
 struct PoolRow {
   uint64_t handle;
-  uint32_t name;     // string id, 0 = unnamed
+  uint32_t name;  // string id, 0 = unnamed
   uint64_t create_seq;
 };
 

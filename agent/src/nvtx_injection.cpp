@@ -35,8 +35,8 @@ constexpr unsigned kMarkEx = 1, kMarkA = 2, kMarkW = 3, kRangePushEx = 8, kRange
                    kRangePushW = 10, kRangePop = 11;
 // Slots of the CORE2 (domain) module.
 constexpr unsigned kDomainMarkEx = 1, kDomainRangePushEx = 4, kDomainRangePop = 5,
-                   kDomainRegisterStringA = 10, kDomainRegisterStringW = 11,
-                   kDomainCreateA = 12, kDomainCreateW = 13;
+                   kDomainRegisterStringA = 10, kDomainRegisterStringW = 11, kDomainCreateA = 12,
+                   kDomainCreateW = 13;
 
 constexpr int32_t kMessageAscii = 1, kMessageUnicode = 2, kMessageRegistered = 3;
 
@@ -70,7 +70,8 @@ std::string message_text(const EventAttributes* attributes) {
   switch (attributes->message_type) {
     case kMessageAscii:
       return attributes->message ? static_cast<const char*>(attributes->message) : "";
-    case kMessageUnicode: return narrow(static_cast<const wchar_t*>(attributes->message));
+    case kMessageUnicode:
+      return narrow(static_cast<const wchar_t*>(attributes->message));
     case kMessageRegistered: {
       uint32_t id = id_of(attributes->message);
       if (id == 0 || id > name_tables().string_count()) return "(nvtx)";
@@ -127,16 +128,26 @@ int range_push_ex(const EventAttributes* a) {
   push_named([&] { return message_text(a); });
   return 0;
 }
-int range_pop() { return leave_scope() ? 0 : -1; }
-void mark_a(const char* message) { mark_named([&] { return std::string(message ? message : ""); }); }
-void mark_w(const wchar_t* message) { mark_named([&] { return narrow(message); }); }
-void mark_ex(const EventAttributes* a) { mark_named([&] { return message_text(a); }); }
+int range_pop() {
+  return leave_scope() ? 0 : -1;
+}
+void mark_a(const char* message) {
+  mark_named([&] { return std::string(message ? message : ""); });
+}
+void mark_w(const wchar_t* message) {
+  mark_named([&] { return narrow(message); });
+}
+void mark_ex(const EventAttributes* a) {
+  mark_named([&] { return message_text(a); });
+}
 
 int domain_range_push_ex(const void* domain, const EventAttributes* a) {
   push_named([&] { return with_domain(domain, message_text(a)); });
   return 0;
 }
-int domain_range_pop(const void*) { return leave_scope() ? 0 : -1; }
+int domain_range_pop(const void*) {
+  return leave_scope() ? 0 : -1;
+}
 void domain_mark_ex(const void* domain, const EventAttributes* a) {
   mark_named([&] { return with_domain(domain, message_text(a)); });
 }
@@ -152,7 +163,9 @@ const void* domain_register_string_w(const void*, const wchar_t* text) {
   Guard guard;
   return intern(narrow(text));
 }
-const void* domain_create_a(const char* name) { return intern(name ? name : ""); }
+const void* domain_create_a(const char* name) {
+  return intern(name ? name : "");
+}
 const void* domain_create_w(const wchar_t* name) {
   Guard guard;
   return intern(narrow(name));

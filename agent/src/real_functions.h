@@ -22,7 +22,9 @@ extern RealFunctions real;
 // Resolves the table once; safe to call from any hook, also re-entrantly while
 // dlsym itself allocates (those calls are served by the bootstrap pool).
 void resolve_real_functions();
-inline bool real_functions_ready() { return real.free != nullptr; }
+inline bool real_functions_ready() {
+  return real.free != nullptr;
+}
 
 // dlsym allocates before malloc is resolved: a small static pool serves those
 // requests, and free/realloc must recognise its blocks.

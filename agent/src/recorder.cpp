@@ -17,14 +17,12 @@ __attribute__((noinline)) ThreadRing* attach_ring(ThreadState& state) {
   if (state.retired) return shared_ring(static_cast<uint32_t>(options().ring_events));
   ensure_options();
   pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
-  ThreadRing* ring =
-      acquire_ring(static_cast<uint32_t>(options().ring_events), tid, now_ns());
+  ThreadRing* ring = acquire_ring(static_cast<uint32_t>(options().ring_events), tid, now_ns());
   if (ring != nullptr) prctl(PR_GET_NAME, ring->name, 0, 0, 0);
   state.ring = ring;
   register_thread_exit_handler();
   return ring;
 }
-
 
 void init_stack_capture() {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
@@ -38,19 +36,19 @@ void record_annotation(EventKind kind, uint64_t address, uint64_t size, uint64_t
   hot::record_event(next_seq(), kind, address, size, aux, with_stack);
 }
 
-void record_with_seq(uint64_t seq, EventKind kind, const void* address, uint64_t size,
-                     uint64_t aux, bool with_stack, uint64_t old_usable) {
+void record_with_seq(uint64_t seq, EventKind kind, const void* address, uint64_t size, uint64_t aux,
+                     bool with_stack, uint64_t old_usable) {
   if (!may_record()) return;
   Guard guard;
-  hot::record_event(seq, kind, reinterpret_cast<uint64_t>(address), size, aux, with_stack, old_usable);
+  hot::record_event(seq, kind, reinterpret_cast<uint64_t>(address), size, aux, with_stack,
+                    old_usable);
 }
 
-void record_resize_in_place(const void* address, uint64_t size, uint64_t aux,
-                            uint64_t old_usable) {
+void record_resize_in_place(const void* address, uint64_t size, uint64_t aux, uint64_t old_usable) {
   if (address == nullptr || !may_record()) return;
   Guard guard;
-  hot::record_event(next_seq(), EventKind::kReallocInPlace, reinterpret_cast<uint64_t>(address), size,
-               aux, true, old_usable);
+  hot::record_event(next_seq(), EventKind::kReallocInPlace, reinterpret_cast<uint64_t>(address),
+                    size, aux, true, old_usable);
 }
 
 void retire_current_thread() {

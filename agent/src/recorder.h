@@ -26,11 +26,10 @@ void record_annotation(EventKind kind, uint64_t address, uint64_t size, uint64_t
 // half). `old_usable` is malloc_usable_size of the old block, measured before
 // the real realloc ran: afterwards the block may be gone (a large block's
 // mapping is unmapped when it moves).
-void record_with_seq(uint64_t seq, EventKind kind, const void* address, uint64_t size,
-                     uint64_t aux, bool with_stack, uint64_t old_usable);
+void record_with_seq(uint64_t seq, EventKind kind, const void* address, uint64_t size, uint64_t aux,
+                     bool with_stack, uint64_t old_usable);
 // realloc kept the block in place: it now has `size` bytes.
-void record_resize_in_place(const void* address, uint64_t size, uint64_t aux,
-                            uint64_t old_usable);
+void record_resize_in_place(const void* address, uint64_t size, uint64_t aux, uint64_t old_usable);
 
 // Prepare the stack walker (caching policy, own code range); called at start.
 void init_stack_capture();

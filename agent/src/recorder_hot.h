@@ -42,7 +42,7 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   uint32_t count = static_cast<uint32_t>(n - first);
   if (count > depth) count = depth;
   uint32_t id = stack_table().intern(reinterpret_cast<uint64_t*>(frames + first), count,
-                                              ring ? &ring->stack_cache : nullptr);
+                                     ring ? &ring->stack_cache : nullptr);
   if (id == 0 && count != 0)
     agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
   return id;
@@ -71,12 +71,21 @@ MEMTIDE_HOT void count_live_bytes(ThreadRing* ring, EventKind kind, const void* 
   };
   switch (kind) {
     case EventKind::kMmap:
-    case EventKind::kMremap: add(live.mmap_mapped, size); return;
+    case EventKind::kMremap:
+      add(live.mmap_mapped, size);
+      return;
     case EventKind::kMunmap:
-    case EventKind::kMremapUnmap: add(live.mmap_unmapped, size); return;
-    case EventKind::kPoolAlloc: add(live.pool_allocated, size); return;
-    case EventKind::kPoolFree: add(live.pool_freed, size); return;
-    default: break;
+    case EventKind::kMremapUnmap:
+      add(live.mmap_unmapped, size);
+      return;
+    case EventKind::kPoolAlloc:
+      add(live.pool_allocated, size);
+      return;
+    case EventKind::kPoolFree:
+      add(live.pool_freed, size);
+      return;
+    default:
+      break;
   }
   if (kind == EventKind::kReallocFree) {
     add(live.heap_freed, old_usable);
@@ -95,7 +104,7 @@ MEMTIDE_HOT void count_live_bytes(ThreadRing* ring, EventKind kind, const void* 
 }
 
 MEMTIDE_HOT void record_event_body(uint64_t seq, EventKind kind, uint64_t address, uint64_t size,
-                       uint64_t aux, bool with_stack, uint64_t old_usable) {
+                                   uint64_t aux, bool with_stack, uint64_t old_usable) {
   ThreadState& state = thread_state();
   ThreadRing* ring = ring_for_current_thread(state);
   if (ring == nullptr) return;
@@ -115,8 +124,8 @@ MEMTIDE_HOT void record_event_body(uint64_t seq, EventKind kind, uint64_t addres
   append(ring, event);
 }
 
-MEMTIDE_HOT void record_event(uint64_t seq, EventKind kind, uint64_t address, uint64_t size, uint64_t aux,
-                  bool with_stack, uint64_t old_usable = 0) {
+MEMTIDE_HOT void record_event(uint64_t seq, EventKind kind, uint64_t address, uint64_t size,
+                              uint64_t aux, bool with_stack, uint64_t old_usable = 0) {
   // Recording must be invisible to the program: errno survives it.
   const int saved_errno = errno;
   record_event_body(seq, kind, address, size, aux, with_stack, old_usable);
@@ -134,8 +143,7 @@ MEMTIDE_HOT void record_allocation(EventKind kind, const void* address, uint64_t
 }
 
 // Before the real free runs.
-MEMTIDE_HOT void record_release(EventKind kind, const void* address, uint64_t size,
-                                uint64_t aux) {
+MEMTIDE_HOT void record_release(EventKind kind, const void* address, uint64_t size, uint64_t aux) {
   if (address == nullptr || !may_record()) return;
   Guard guard;
   hot::record_event(next_seq(), kind, reinterpret_cast<uint64_t>(address), size, aux,

@@ -16,7 +16,8 @@ namespace {
 // SIGTERM and SIGINT always flush; the fault signals flush only when the
 // program leaves them at their default (fatal) action, since runtimes such as
 // the JVM use SIGSEGV for their own purposes.
-constexpr int kHandled[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL};
+constexpr int kHandled[] = {SIGTERM, SIGINT, SIGHUP, SIGQUIT, SIGABRT,
+                            SIGSEGV, SIGBUS, SIGFPE, SIGILL};
 constexpr int kMaxSignal = 65;
 constexpr int kFlushTimeoutMs = 3000;
 
@@ -35,15 +36,24 @@ bool is_handled(int sig) {
 
 const char* end_reason_for(int sig) {
   switch (sig) {
-    case SIGTERM: return "signal SIGTERM";
-    case SIGINT: return "signal SIGINT";
-    case SIGHUP: return "signal SIGHUP";
-    case SIGQUIT: return "signal SIGQUIT";
-    case SIGABRT: return "signal SIGABRT";
-    case SIGSEGV: return "signal SIGSEGV";
-    case SIGBUS: return "signal SIGBUS";
-    case SIGFPE: return "signal SIGFPE";
-    case SIGILL: return "signal SIGILL";
+    case SIGTERM:
+      return "signal SIGTERM";
+    case SIGINT:
+      return "signal SIGINT";
+    case SIGHUP:
+      return "signal SIGHUP";
+    case SIGQUIT:
+      return "signal SIGQUIT";
+    case SIGABRT:
+      return "signal SIGABRT";
+    case SIGSEGV:
+      return "signal SIGSEGV";
+    case SIGBUS:
+      return "signal SIGBUS";
+    case SIGFPE:
+      return "signal SIGFPE";
+    case SIGILL:
+      return "signal SIGILL";
   }
   return "signal";
 }
@@ -77,8 +87,10 @@ void on_signal(int sig, siginfo_t* info, void* context) {
     if (!is_fault(sig) || info->si_code <= 0) raise(sig);
     return;
   }
-  if (program.sa_flags & SA_SIGINFO) program.sa_sigaction(sig, info, context);
-  else program.sa_handler(sig);
+  if (program.sa_flags & SA_SIGINFO)
+    program.sa_sigaction(sig, info, context);
+  else
+    program.sa_handler(sig);
   if (program.sa_flags & SA_RESETHAND) program.sa_handler = SIG_DFL;
 }
 

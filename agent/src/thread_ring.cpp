@@ -38,9 +38,13 @@ void publish(ThreadRing* ring) {
 
 }  // namespace
 
-ThreadRing* ring_list_head() { return g_rings.load(std::memory_order_acquire); }
+ThreadRing* ring_list_head() {
+  return g_rings.load(std::memory_order_acquire);
+}
 
-uint32_t next_thread_id() { return g_next_thread_id.fetch_add(1, std::memory_order_relaxed); }
+uint32_t next_thread_id() {
+  return g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
+}
 
 ThreadRing* acquire_ring(uint32_t capacity, pid_t tid, uint64_t now_ns) {
   ThreadRing* ring = nullptr;

@@ -19,10 +19,10 @@
 namespace memtide::agent {
 
 enum class RingState : int {
-  kFree = 0,      // in the registry, available to a new thread
-  kActive = 1,    // owned by a live thread
-  kRetired = 2,   // thread exited: drain, write its end, then free
-  kShared = 3,    // the ring for events of threads past their exit handler
+  kFree = 0,     // in the registry, available to a new thread
+  kActive = 1,   // owned by a live thread
+  kRetired = 2,  // thread exited: drain, write its end, then free
+  kShared = 3,   // the ring for events of threads past their exit handler
 };
 
 // Live-bytes bookkeeping kept by each thread, summed by the sampler.
@@ -39,15 +39,15 @@ struct alignas(64) ThreadRing {
   alignas(64) std::atomic<uint64_t> head{0};  // written by the producer
   alignas(64) std::atomic<uint64_t> tail{0};  // written by the writer
   alignas(64) std::atomic<int> state{0};
-  uint32_t capacity = 0;                      // power of two
-  uint32_t thread_id = 0;                     // threads.id in the trace
+  uint32_t capacity = 0;   // power of two
+  uint32_t thread_id = 0;  // threads.id in the trace
   pid_t tid = 0;
   uint64_t start_time_ns = 0;
   uint64_t end_time_ns = 0;
   char name[16] = {};
-  bool row_written = false;                   // writer-private
-  SpinLock shared_lock;                       // producers of the shared ring only
-  ThreadRing* next = nullptr;                 // registry list
+  bool row_written = false;    // writer-private
+  SpinLock shared_lock;        // producers of the shared ring only
+  ThreadRing* next = nullptr;  // registry list
   LiveCounters live;
   StackCache stack_cache;
   EventRecord* records = nullptr;

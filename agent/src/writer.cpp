@@ -119,7 +119,9 @@ pid_t g_writer_pid = 0;  // the process whose trace g_writer writes
 
 // A vfork child shares the parent's memory, writer included, until it execs or
 // exits: it must never flush or stop the parent's writer.
-Writer* own_writer() { return g_writer != nullptr && getpid() == g_writer_pid ? g_writer : nullptr; }
+Writer* own_writer() {
+  return g_writer != nullptr && getpid() == g_writer_pid ? g_writer : nullptr;
+}
 
 uint64_t monotonic_ns() {
   struct timespec ts;
@@ -167,9 +169,9 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
   identity_ = identity;
   const std::string& path = identity.trace_path;
   for (const char* suffix : {"", "-wal", "-shm", "-journal"}) unlink((path + suffix).c_str());
-  int rc = sqlite3_open_v2(path.c_str(), &db_,
-                           SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           nullptr);
+  int rc =
+      sqlite3_open_v2(path.c_str(), &db_,
+                      SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     error = "cannot create trace " + path + ": " + (db_ ? sqlite3_errmsg(db_) : "out of memory");
     return false;
@@ -212,8 +214,8 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
   insert_page_ = prepare(
       "INSERT INTO pages(thread_id, first_seq, last_seq, first_time_ns, last_time_ns, "
       "event_count, encoding, body_bytes, data) VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  insert_thread_ = prepare(
-      "INSERT OR REPLACE INTO threads(id, tid, name, start_time_ns) VALUES(?, ?, ?, ?)");
+  insert_thread_ =
+      prepare("INSERT OR REPLACE INTO threads(id, tid, name, start_time_ns) VALUES(?, ?, ?, ?)");
   end_thread_ = prepare("UPDATE threads SET name = ?, end_time_ns = ? WHERE id = ?");
   insert_node_ = prepare("INSERT INTO stack_nodes(id, parent, ip) VALUES(?, ?, ?)");
   insert_string_ = prepare("INSERT INTO strings(id, value) VALUES(?, ?)");
@@ -349,8 +351,8 @@ void Writer::drain_tables() {
     sqlite3_bind_int64(insert_scope_, 2, row.parent);
     sqlite3_bind_int64(insert_scope_, 3, row.name);
     sqlite3_bind_int64(insert_scope_, 4, row.depth);
-    sqlite3_bind_text(insert_scope_, 5, row.source == ScopeSource::kNvtx ? "nvtx" : "annotate",
-                      -1, SQLITE_STATIC);
+    sqlite3_bind_text(insert_scope_, 5, row.source == ScopeSource::kNvtx ? "nvtx" : "annotate", -1,
+                      SQLITE_STATIC);
     sqlite3_step(insert_scope_);
     sqlite3_reset(insert_scope_);
   }
@@ -358,8 +360,10 @@ void Writer::drain_tables() {
     const PoolRow& row = names.pool_row(pools_written_ + 1);
     sqlite3_bind_int64(insert_pool_, 1, pools_written_ + 1);
     sqlite3_bind_int64(insert_pool_, 2, static_cast<int64_t>(row.handle));
-    if (row.name) sqlite3_bind_int64(insert_pool_, 3, row.name);
-    else sqlite3_bind_null(insert_pool_, 3);
+    if (row.name)
+      sqlite3_bind_int64(insert_pool_, 3, row.name);
+    else
+      sqlite3_bind_null(insert_pool_, 3);
     sqlite3_bind_int64(insert_pool_, 4, static_cast<int64_t>(row.create_seq));
     sqlite3_step(insert_pool_);
     sqlite3_reset(insert_pool_);
@@ -369,8 +373,10 @@ void Writer::drain_tables() {
     sqlite3_stmt* s = insert_module_;
     sqlite3_bind_int64(s, 1, modules_written_ + 1);
     sqlite3_bind_text(s, 2, m.path->c_str(), -1, SQLITE_TRANSIENT);
-    if (m.build_id->empty()) sqlite3_bind_null(s, 3);
-    else sqlite3_bind_text(s, 3, m.build_id->c_str(), -1, SQLITE_TRANSIENT);
+    if (m.build_id->empty())
+      sqlite3_bind_null(s, 3);
+    else
+      sqlite3_bind_text(s, 3, m.build_id->c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 4, static_cast<int64_t>(m.base));
     sqlite3_bind_int64(s, 5, static_cast<int64_t>(m.size));
     sqlite3_bind_int64(s, 6, static_cast<int64_t>(m.load_bias));
@@ -561,8 +567,10 @@ void Writer::run() {
       }
       if (flushing || stopping) write_end(now);
       if (flushing || stopping || now - last_commit_ns_ >= commit_ns / 2) commit();
-      if (stopping) finalize();
-      else if (flushing && control.end_reason.load() != nullptr) leave_single_file();
+      if (stopping)
+        finalize();
+      else if (flushing && control.end_reason.load() != nullptr)
+        leave_single_file();
     }
     if (flush_target != control.flush_done.load()) {
       control.flush_done.store(flush_target, std::memory_order_release);
@@ -619,8 +627,8 @@ bool flush_writer(const char* end_reason, int exit_status, bool has_status, int 
     uint64_t now = monotonic_ns();
     if (now >= deadline) return false;
     struct timespec ts = {0, 5 * 1000000L};
-    syscall(SYS_futex, &writer->control.flush_done, FUTEX_WAIT_PRIVATE, static_cast<int>(done),
-            &ts, nullptr, 0);
+    syscall(SYS_futex, &writer->control.flush_done, FUTEX_WAIT_PRIVATE, static_cast<int>(done), &ts,
+            nullptr, 0);
   }
 }
 
@@ -648,10 +656,16 @@ void writer_unlock_after_fork() {
   if (g_writer) g_writer->io_mutex.unlock();
 }
 
-void writer_forget_in_child() { g_writer = nullptr; }
+void writer_forget_in_child() {
+  g_writer = nullptr;
+}
 
-bool writer_owned_by_this_process() { return own_writer() != nullptr; }
+bool writer_owned_by_this_process() {
+  return own_writer() != nullptr;
+}
 
-bool writer_running() { return g_writer != nullptr && g_writer->control.running.load(); }
+bool writer_running() {
+  return g_writer != nullptr && g_writer->control.running.load();
+}
 
 }  // namespace memtide::agent

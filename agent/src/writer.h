@@ -14,7 +14,7 @@ namespace memtide::agent {
 
 struct ProcessIdentity {
   std::string trace_path;
-  std::string origin;        // "root", "fork" or "exec"
+  std::string origin;  // "root", "fork" or "exec"
   pid_t pid = 0;
   pid_t parent_pid = 0;
   std::string parent_trace;  // empty when the parent was not traced

@@ -61,9 +61,8 @@ void record_exit_status(const std::string& path, int status) {
 
 std::vector<std::string> child_traces(const std::string& output) {
   namespace fs = std::filesystem;
-  std::string stem = output.size() > 3 && output.ends_with(".db")
-                         ? output.substr(0, output.size() - 3)
-                         : output;
+  std::string stem =
+      output.size() > 3 && output.ends_with(".db") ? output.substr(0, output.size() - 3) : output;
   fs::path dir = fs::path(stem).parent_path();
   std::string base = fs::path(stem).filename().string() + ".";
   std::vector<std::string> found;
@@ -126,7 +125,8 @@ int run_command(const std::vector<std::string>& args, const std::string& self_pa
       env.emplace_back("MEMTIDE_QUIET", "1");
     } else if (arg == "--stack-depth" || arg == "--sample-ms") {
       if (!(value = value_of(arg))) return kExitUsage;
-      env.emplace_back(arg == "--stack-depth" ? "MEMTIDE_STACK_DEPTH" : "MEMTIDE_SAMPLE_MS", *value);
+      env.emplace_back(arg == "--stack-depth" ? "MEMTIDE_STACK_DEPTH" : "MEMTIDE_SAMPLE_MS",
+                       *value);
     } else if (arg == "--env") {
       if (!(value = value_of(arg))) return kExitUsage;
       size_t eq = value->find('=');
@@ -220,7 +220,8 @@ int run_command(const std::vector<std::string>& args, const std::string& self_pa
     if (stat(absolute_output.c_str(), &st) == 0) {
       fprintf(stderr, "memtide: trace written to %s", output.c_str());
       auto children = child_traces(absolute_output);
-      if (!children.empty()) fprintf(stderr, " (+%zu child process traces beside it)", children.size());
+      if (!children.empty())
+        fprintf(stderr, " (+%zu child process traces beside it)", children.size());
       fprintf(stderr, "\n");
     } else {
       fprintf(stderr, "memtide: no trace was written to %s\n", output.c_str());

@@ -23,8 +23,10 @@ std::string human_bytes(uint64_t bytes) {
   int u = 0;
   while (v >= 1024 && u < 4) v /= 1024, ++u;
   char buffer[32];
-  if (u == 0) snprintf(buffer, sizeof buffer, "%" PRIu64 " B", bytes);
-  else snprintf(buffer, sizeof buffer, "%.1f %s", v, units[u]);
+  if (u == 0)
+    snprintf(buffer, sizeof buffer, "%" PRIu64 " B", bytes);
+  else
+    snprintf(buffer, sizeof buffer, "%.1f %s", v, units[u]);
   return buffer;
 }
 
@@ -78,11 +80,17 @@ TraceSummary summarize(const TraceFile& trace) {
     ++totals.events;
     if (is_allocation(e.kind) || e.kind == EventKind::kReallocInPlace) totals.bytes += e.size;
     switch (e.kind) {
-      case EventKind::kStep: ++s.steps; return;
+      case EventKind::kStep:
+        ++s.steps;
+        return;
       case EventKind::kMmap:
-      case EventKind::kMremap: mappings.map(e.address, e.size); return;
+      case EventKind::kMremap:
+        mappings.map(e.address, e.size);
+        return;
       case EventKind::kMunmap:
-      case EventKind::kMremapUnmap: mappings.unmap(e.address, e.size); return;
+      case EventKind::kMremapUnmap:
+        mappings.unmap(e.address, e.size);
+        return;
       case EventKind::kReallocInPlace: {
         auto it = live_heap.find(e.address);
         if (it != live_heap.end()) {
@@ -142,8 +150,8 @@ std::string format_summary_text(const TraceSummary& s) {
   add("stacks:         %" PRIu64 " trie nodes, %" PRIu64 " modules\n", s.stack_nodes, s.modules);
   add("samples:        %" PRIu64 "\n", s.samples);
   add("peak heap:      %s requested\n", human_bytes(s.peak_heap_bytes).c_str());
-  add("not freed:      %" PRIu64 " heap blocks (%s), %" PRIu64 " mappings (%s)\n",
-      s.unfreed_blocks, human_bytes(s.unfreed_bytes).c_str(), s.unfreed_mappings,
+  add("not freed:      %" PRIu64 " heap blocks (%s), %" PRIu64 " mappings (%s)\n", s.unfreed_blocks,
+      human_bytes(s.unfreed_bytes).c_str(), s.unfreed_mappings,
       human_bytes(s.unfreed_mapped_bytes).c_str());
   add("unknown frees:  %" PRIu64 "\n", s.frees_of_unknown_pointers);
   add("\n%-18s %12s %14s\n", "kind", "events", "bytes");
@@ -157,8 +165,10 @@ std::string format_summary_json(const TraceSummary& s) {
   j["path"] = s.path;
   j["schema_version"] = s.schema_version;
   for (const ProcessRow& p : s.processes) {
-    nlohmann::json row = {{"pid", p.pid},       {"parent_pid", p.parent_pid},
-                          {"origin", p.origin}, {"command_line", p.command_line},
+    nlohmann::json row = {{"pid", p.pid},
+                          {"parent_pid", p.parent_pid},
+                          {"origin", p.origin},
+                          {"command_line", p.command_line},
                           {"end_reason", p.end_reason}};
     row["exit_status"] = p.has_exit_status ? nlohmann::json(p.exit_status) : nlohmann::json();
     j["processes"].push_back(row);

@@ -34,7 +34,8 @@ class ThreadCursor {
   void load(const PageInfo& page) {
     Statement s(trace_.db(), "SELECT encoding, body_bytes, data FROM pages WHERE id = ?");
     s.bind(1, page.id);
-    if (!s.step()) throw TraceError(trace_.path() + ": page " + std::to_string(page.id) + " vanished");
+    if (!s.step())
+      throw TraceError(trace_.path() + ": page " + std::to_string(page.id) + " vanished");
     std::string error;
     if (!decode_stored_page(s.column_int(0), s.column_blob(2), s.column_bytes(2),
                             static_cast<size_t>(s.column_int64(1)), events_, error))
@@ -104,7 +105,9 @@ TraceFile::TraceFile(const std::string& path) : path_(path) {
     fail("the database is corrupt or truncated (" + check.column_text(0) + ")");
 }
 
-TraceFile::~TraceFile() { sqlite3_close(db_); }
+TraceFile::~TraceFile() {
+  sqlite3_close(db_);
+}
 
 std::string TraceFile::meta(const std::string& key, const std::string& fallback) const {
   Statement s(db_, "SELECT value FROM meta WHERE key = ?");
@@ -116,10 +119,9 @@ std::vector<PageInfo> TraceFile::pages() const {
   std::vector<PageInfo> out;
   Statement s(db_, "SELECT id, thread_id, first_seq, last_seq, event_count FROM pages ORDER BY id");
   while (s.step())
-    out.push_back(PageInfo{s.column_int64(0), s.column_int64(1),
-                           static_cast<uint64_t>(s.column_int64(2)),
-                           static_cast<uint64_t>(s.column_int64(3)),
-                           static_cast<uint64_t>(s.column_int64(4))});
+    out.push_back(PageInfo{
+        s.column_int64(0), s.column_int64(1), static_cast<uint64_t>(s.column_int64(2)),
+        static_cast<uint64_t>(s.column_int64(3)), static_cast<uint64_t>(s.column_int64(4))});
   return out;
 }
 

@@ -53,11 +53,11 @@ struct Ctx {
 size_t pick_size(uint64_t r) {
   const unsigned c = static_cast<unsigned>(r % 100);
   r >>= 8;
-  if (c < 60) return 8 + r % 121;            // 8..128
-  if (c < 85) return 129 + r % 896;          // 129..1024
-  if (c < 97) return 1025 + r % 15360;       // 1 KiB..16 KiB
-  if (c < 99) return 16385 + r % 114688;     // 16 KiB..128 KiB
-  return 131073 + r % (1048576 - 131072);    // 128 KiB..1 MiB
+  if (c < 60) return 8 + r % 121;          // 8..128
+  if (c < 85) return 129 + r % 896;        // 129..1024
+  if (c < 97) return 1025 + r % 15360;     // 1 KiB..16 KiB
+  if (c < 99) return 16385 + r % 114688;   // 16 KiB..128 KiB
+  return 131073 + r % (1048576 - 131072);  // 128 KiB..1 MiB
 }
 
 void touch(Ctx& c, void* p, size_t size) {

@@ -45,16 +45,29 @@ int main(int argc, char** argv) {
   for (uint64_t i = 0; i < count; ++i) {
     const unsigned s = static_cast<unsigned>(i % kSlots);
     switch (kind[s]) {  // delete what the slot held
-      case 1: checksum += static_cast<Small*>(slot[s])->value; delete static_cast<Small*>(slot[s]); break;
-      case 2: checksum += static_cast<Medium*>(slot[s])->pad[3]; delete static_cast<Medium*>(slot[s]); break;
-      case 3: checksum += static_cast<Node*>(slot[s])->key; delete static_cast<Node*>(slot[s]); break;
-      default: break;
+      case 1:
+        checksum += static_cast<Small*>(slot[s])->value;
+        delete static_cast<Small*>(slot[s]);
+        break;
+      case 2:
+        checksum += static_cast<Medium*>(slot[s])->pad[3];
+        delete static_cast<Medium*>(slot[s]);
+        break;
+      case 3:
+        checksum += static_cast<Node*>(slot[s])->key;
+        delete static_cast<Node*>(slot[s]);
+        break;
+      default:
+        break;
     }
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
     switch (x % 3) {
-      case 0: slot[s] = new Small{i, x}; kind[s] = 1; break;
+      case 0:
+        slot[s] = new Small{i, x};
+        kind[s] = 1;
+        break;
       case 1: {
         auto* m = new Medium{i, x, {}};
         m->pad[3] = i ^ x;
@@ -62,15 +75,28 @@ int main(int argc, char** argv) {
         kind[s] = 2;
         break;
       }
-      default: slot[s] = new Node{i, nullptr}; kind[s] = 3; break;
+      default:
+        slot[s] = new Node{i, nullptr};
+        kind[s] = 3;
+        break;
     }
   }
   for (unsigned s = 0; s < kSlots; ++s) {
     switch (kind[s]) {
-      case 1: checksum += static_cast<Small*>(slot[s])->value; delete static_cast<Small*>(slot[s]); break;
-      case 2: checksum += static_cast<Medium*>(slot[s])->pad[3]; delete static_cast<Medium*>(slot[s]); break;
-      case 3: checksum += static_cast<Node*>(slot[s])->key; delete static_cast<Node*>(slot[s]); break;
-      default: break;
+      case 1:
+        checksum += static_cast<Small*>(slot[s])->value;
+        delete static_cast<Small*>(slot[s]);
+        break;
+      case 2:
+        checksum += static_cast<Medium*>(slot[s])->pad[3];
+        delete static_cast<Medium*>(slot[s]);
+        break;
+      case 3:
+        checksum += static_cast<Node*>(slot[s])->key;
+        delete static_cast<Node*>(slot[s]);
+        break;
+      default:
+        break;
     }
   }
   std::printf("bench-tiny-new-delete: new=%llu delete=%llu live_peak=%u checksum=%016llx\n",

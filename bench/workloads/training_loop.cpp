@@ -123,9 +123,10 @@ int main(int argc, char** argv) {
       acts[l].reset();
     }
   }
-  std::printf("bench-training-loop: steps=%u layers=%u block=%zu KiB allocations=%llu "
-              "live_peak=%u loss=%.6g\n",
-              steps, layers, act_elems * sizeof(float) / 1024,
-              static_cast<unsigned long long>(allocations), 2 * layers + 8, loss_sum);
+  std::printf(
+      "bench-training-loop: steps=%u layers=%u block=%zu KiB allocations=%llu "
+      "live_peak=%u loss=%.6g\n",
+      steps, layers, act_elems * sizeof(float) / 1024, static_cast<unsigned long long>(allocations),
+      2 * layers + 8, loss_sum);
   return 0;
 }

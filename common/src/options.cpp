@@ -61,32 +61,32 @@ std::vector<OptionInfo> option_list() {
 }
 
 bool set_option(Options& options, const char* env_name, const char* value, std::string& error) {
-#define MEMTIDE_SET_string(field, env)                        \
-  if (*value == '\0') {                                       \
-    error = quote(env, value, "must not be empty");           \
-    return false;                                             \
-  }                                                           \
-  options.field = value;                                      \
+#define MEMTIDE_SET_string(field, env)              \
+  if (*value == '\0') {                             \
+    error = quote(env, value, "must not be empty"); \
+    return false;                                   \
+  }                                                 \
+  options.field = value;                            \
   return true;
-#define MEMTIDE_SET_uint(field, env)                                  \
-  uint64_t parsed = 0;                                                \
-  if (!parse_uint(value, parsed)) {                                   \
-    error = quote(env, value, "expected a whole number");             \
-    return false;                                                     \
-  }                                                                   \
-  if (std::string why = check_range(env, parsed); !why.empty()) {     \
-    error = quote(env, value, "expected " + why);                     \
-    return false;                                                     \
-  }                                                                   \
-  options.field = parsed;                                             \
+#define MEMTIDE_SET_uint(field, env)                              \
+  uint64_t parsed = 0;                                            \
+  if (!parse_uint(value, parsed)) {                               \
+    error = quote(env, value, "expected a whole number");         \
+    return false;                                                 \
+  }                                                               \
+  if (std::string why = check_range(env, parsed); !why.empty()) { \
+    error = quote(env, value, "expected " + why);                 \
+    return false;                                                 \
+  }                                                               \
+  options.field = parsed;                                         \
   return true;
-#define MEMTIDE_SET_boolean(field, env)                               \
-  bool parsed = false;                                                \
-  if (!parse_bool(value, parsed)) {                                   \
+#define MEMTIDE_SET_boolean(field, env)                                    \
+  bool parsed = false;                                                     \
+  if (!parse_bool(value, parsed)) {                                        \
     error = quote(env, value, "expected 1/0, true/false, yes/no, on/off"); \
-    return false;                                                     \
-  }                                                                   \
-  options.field = parsed;                                             \
+    return false;                                                          \
+  }                                                                        \
+  options.field = parsed;                                                  \
   return true;
 #define MEMTIDE_OPTION(field, env, type, def, help) \
   if (std::strcmp(env_name, env) == 0) {            \

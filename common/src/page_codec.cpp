@@ -18,8 +18,12 @@ constexpr uint64_t kAddressLiteral = 0;
 constexpr uint64_t kAddressReused = 1;
 constexpr uint64_t kSizeZero = 0, kSizeOfReferenced = 1, kSizeLiteralBase = 2;
 
-void put_u32(uint8_t* p, uint32_t v) { std::memcpy(p, &v, 4); }
-void put_u64(uint8_t* p, uint64_t v) { std::memcpy(p, &v, 8); }
+void put_u32(uint8_t* p, uint32_t v) {
+  std::memcpy(p, &v, 4);
+}
+void put_u64(uint8_t* p, uint64_t v) {
+  std::memcpy(p, &v, 8);
+}
 uint32_t get_u32(const uint8_t* p) {
   uint32_t v;
   std::memcpy(&v, p, 4);
@@ -212,9 +216,12 @@ size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_un
     const EventRecord& e = events[i];
     uint64_t code = e.size;
     if (is_deallocation(e.kind)) {
-      if (e.size == 0) code = kSizeZero;
-      else if (reference_[i] && events[i - reference_[i]].size == e.size) code = kSizeOfReferenced;
-      else code = e.size + kSizeLiteralBase;
+      if (e.size == 0)
+        code = kSizeZero;
+      else if (reference_[i] && events[i - reference_[i]].size == e.size)
+        code = kSizeOfReferenced;
+      else
+        code = e.size + kSizeLiteralBase;
     }
     pos += varint::put(out + pos, code);
   }
@@ -365,7 +372,9 @@ bool compress_page(const std::vector<uint8_t>& body, size_t body_size, int level
 }
 
 PageCompressor::PageCompressor() : context_(ZSTD_createCCtx()) {}
-PageCompressor::~PageCompressor() { ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_)); }
+PageCompressor::~PageCompressor() {
+  ZSTD_freeCCtx(static_cast<ZSTD_CCtx*>(context_));
+}
 
 bool PageCompressor::compress(const std::vector<uint8_t>& body, size_t body_size, int level,
                               std::vector<uint8_t>& blob) {

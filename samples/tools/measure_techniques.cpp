@@ -111,8 +111,9 @@ int main(int argc, char** argv) {
   const uint64_t data_mapped = mapped.largest_heap_block_under("data/");
   row("mapped dataset (`--mmap-data`)", "largest heap block under `data/`", kib(data_heap),
       kib(data_mapped), data_heap, data_mapped);
-  std::printf("\nThe `--mmap-data` run maps the dataset file: %d file-backed mapping(s) of 1 MB or "
-              "more in its trace, none in the others.\n",
-              mapped.file_mappings(1000000));
+  std::printf(
+      "\nThe `--mmap-data` run maps the dataset file: %d file-backed mapping(s) of 1 MB or "
+      "more in its trace, none in the others.\n",
+      mapped.file_mappings(1000000));
   return 0;
 }

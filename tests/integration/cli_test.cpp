@@ -14,8 +14,8 @@ namespace {
 
 TEST(Cli, RunPassesExitCodeAndRecordsIt) {
   std::string dir = scratch_dir("cli_run");
-  RunResult run = run_command({cli_path(), "run", "-o", dir + "/out.db", "--",
-                               program_path("output_unchanged"), "y"});
+  RunResult run = run_command(
+      {cli_path(), "run", "-o", dir + "/out.db", "--", program_path("output_unchanged"), "y"});
   EXPECT_EQ(run.exit_code, 42);
   EXPECT_EQ(run.out, "hello 2 y\n");
   EXPECT_NE(run.err.find("trace written to " + dir + "/out.db"), std::string::npos) << run.err;
@@ -27,9 +27,9 @@ TEST(Cli, RunForwardsSigtermAndReportsTheSignal) {
   RunOptions options;
   options.wait_for_line = "ready";
   options.send_signal = SIGTERM;
-  RunResult run = run_command({cli_path(), "run", "-o", dir + "/t.db", "--",
-                               program_path("signals"), "term-default"},
-                              options);
+  RunResult run = run_command(
+      {cli_path(), "run", "-o", dir + "/t.db", "--", program_path("signals"), "term-default"},
+      options);
   EXPECT_EQ(run.exit_code, 128 + SIGTERM);
   EXPECT_NE(run.err.find("was killed by signal 15"), std::string::npos) << run.err;
   EXPECT_EQ(query_text(dir + "/t.db", "SELECT end_reason FROM processes"), "signal SIGTERM");
@@ -39,8 +39,8 @@ TEST(Cli, RunReplacesTheChildTracesOfAnEarlierRun) {
   std::string dir = scratch_dir("cli_rerun");
   std::ofstream(dir + "/t.4242.db") << "stale";  // as if left by an earlier run
   std::ofstream(dir + "/other.4242.db") << "keep";
-  RunResult run = run_command(
-      {cli_path(), "run", "-o", dir + "/t.db", "--", program_path("fork_exec")});
+  RunResult run =
+      run_command({cli_path(), "run", "-o", dir + "/t.db", "--", program_path("fork_exec")});
   ASSERT_EQ(run.exit_code, 0) << run.err;
   EXPECT_FALSE(std::filesystem::exists(dir + "/t.4242.db"));
   EXPECT_TRUE(std::filesystem::exists(dir + "/other.4242.db"));
@@ -48,8 +48,8 @@ TEST(Cli, RunReplacesTheChildTracesOfAnEarlierRun) {
 }
 
 TEST(Cli, RunReportsAProgramThatCannotStart) {
-  RunResult run = run_command({cli_path(), "run", "-o", scratch_dir("cli_missing") + "/t.db",
-                               "--", "/nonexistent/program"});
+  RunResult run = run_command({cli_path(), "run", "-o", scratch_dir("cli_missing") + "/t.db", "--",
+                               "/nonexistent/program"});
   EXPECT_EQ(run.exit_code, 127);
   EXPECT_NE(run.err.find("cannot run /nonexistent/program: No such file or directory"),
             std::string::npos)
@@ -97,8 +97,8 @@ TEST(Cli, InfoNamesWhatIsWrongWithBadFiles) {
   std::ofstream(dir + "/notes.db") << "just some text, not a database at all";
   RunResult run = run_command({cli_path(), "info", dir + "/notes.db"});
   EXPECT_EQ(run.exit_code, 2);
-  EXPECT_EQ(run.err, "memtide info: " + dir +
-                         "/notes.db: not an SQLite database, so not a memtide trace\n");
+  EXPECT_EQ(run.err,
+            "memtide info: " + dir + "/notes.db: not an SQLite database, so not a memtide trace\n");
   run = run_command({cli_path(), "info", dir + "/missing.db"});
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.err, "memtide info: " + dir + "/missing.db: no such file\n");

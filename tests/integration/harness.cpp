@@ -46,8 +46,12 @@ std::string scratch_dir(const std::string& test_name) {
 std::string program_path(const std::string& name) {
   return std::string(MEMTIDE_TEST_PROGRAM_DIR) + "/" + name;
 }
-std::string agent_path() { return MEMTIDE_AGENT_PATH; }
-std::string cli_path() { return MEMTIDE_CLI_PATH; }
+std::string agent_path() {
+  return MEMTIDE_AGENT_PATH;
+}
+std::string cli_path() {
+  return MEMTIDE_CLI_PATH;
+}
 
 RunResult run_command(const std::vector<std::string>& argv, const RunOptions& options) {
   int out_pipe[2], err_pipe[2];
@@ -125,8 +129,9 @@ RunResult run_traced(const std::string& db, const std::vector<std::string>& argv
 std::vector<Event> read_events(const std::string& db) {
   analysis::TraceFile trace(db);
   std::vector<Event> events;
-  trace.for_each_event(
-      [&](const EventRecord& e, int64_t thread) { events.push_back(Event{e, thread}); });
+  trace.for_each_event([&](const EventRecord& e, int64_t thread) {
+    events.push_back(Event{e, thread});
+  });
   return events;
 }
 
@@ -199,9 +204,9 @@ std::vector<std::string> stack_functions(const std::string& db, uint32_t stack_i
     snprintf(hex, sizeof hex, "0x%llx", static_cast<unsigned long long>(offset));
     // -i lists the inlined frames at the address too (innermost first), -C
     // demangles; each name is kept without its parameter list.
-    std::string out = capture("addr2line -f -i -C -e '" +
-                              std::string(reinterpret_cast<const char*>(path)) + "' " + hex +
-                              " 2>/dev/null");
+    std::string out =
+        capture("addr2line -f -i -C -e '" + std::string(reinterpret_cast<const char*>(path)) +
+                "' " + hex + " 2>/dev/null");
     for (size_t line = 0, at = 0; at < out.size(); ++line) {
       size_t end = out.find('\n', at);
       if (end == std::string::npos) end = out.size();

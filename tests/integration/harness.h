@@ -13,8 +13,8 @@
 namespace memtide::test {
 
 struct RunResult {
-  int exit_code = -1;     // WEXITSTATUS, or -1 when killed
-  int signal = 0;         // terminating signal, 0 when it exited
+  int exit_code = -1;  // WEXITSTATUS, or -1 when killed
+  int signal = 0;      // terminating signal, 0 when it exited
   std::string out, err;
 };
 

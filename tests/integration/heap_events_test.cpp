@@ -130,19 +130,32 @@ TEST(HeapEvents, EveryNewAndDeleteVariant) {
   std::vector<Event> events = memory_events(between_marks(db, read_events(db)));
   using K = EventKind;
   expect_sequence(events, {
-                              {K::kNew, 10, 0},            {K::kDelete, 0, 0},
-                              {K::kNewArray, 20, 0},       {K::kDeleteArray, 0, 0},
-                              {K::kNewNothrow, 30, 0},     {K::kDelete, 0, 0},
-                              {K::kNewArrayNothrow, 40, 0}, {K::kDeleteArray, 0, 0},
-                              {K::kNew, 50, 0},            {K::kDelete, 50, 0},
-                              {K::kNewArray, 60, 0},       {K::kDeleteArray, 60, 0},
-                              {K::kNew, 70, 64},           {K::kDelete, 0, 64},
-                              {K::kNewArray, 80, 64},      {K::kDeleteArray, 0, 64},
-                              {K::kNewNothrow, 90, 64},    {K::kDelete, 0, 64},
-                              {K::kNewArrayNothrow, 100, 64}, {K::kDeleteArray, 0, 64},
-                              {K::kNew, 110, 64},          {K::kDelete, 110, 64},
-                              {K::kNewArray, 120, 64},     {K::kDeleteArray, 120, 64},
-                              {K::kNewArray, 130, 0},      {K::kFree, 0, 0},
+                              {K::kNew, 10, 0},
+                              {K::kDelete, 0, 0},
+                              {K::kNewArray, 20, 0},
+                              {K::kDeleteArray, 0, 0},
+                              {K::kNewNothrow, 30, 0},
+                              {K::kDelete, 0, 0},
+                              {K::kNewArrayNothrow, 40, 0},
+                              {K::kDeleteArray, 0, 0},
+                              {K::kNew, 50, 0},
+                              {K::kDelete, 50, 0},
+                              {K::kNewArray, 60, 0},
+                              {K::kDeleteArray, 60, 0},
+                              {K::kNew, 70, 64},
+                              {K::kDelete, 0, 64},
+                              {K::kNewArray, 80, 64},
+                              {K::kDeleteArray, 0, 64},
+                              {K::kNewNothrow, 90, 64},
+                              {K::kDelete, 0, 64},
+                              {K::kNewArrayNothrow, 100, 64},
+                              {K::kDeleteArray, 0, 64},
+                              {K::kNew, 110, 64},
+                              {K::kDelete, 110, 64},
+                              {K::kNewArray, 120, 64},
+                              {K::kDeleteArray, 120, 64},
+                              {K::kNewArray, 130, 0},
+                              {K::kFree, 0, 0},
                           });
   for (size_t i = 0; i < events.size(); i += 2)
     EXPECT_EQ(events[i].record.address, events[i + 1].record.address);
@@ -161,10 +174,10 @@ TEST(HeapEvents, MappingsWithPartialUnmapsAndMremap) {
   const uint64_t page = 4096;
   ASSERT_EQ(events.size(), 8u);
   const std::vector<std::tuple<K, uint64_t, uint64_t>> expected = {
-      {K::kMmap, p, 4 * page},        {K::kMunmap, p + page, page},
-      {K::kMunmap, p, page},          {K::kMunmap, p + 2 * page, 2 * page},
-      {K::kMmap, q, 2 * page},        {K::kMremapUnmap, q, 2 * page},
-      {K::kMremap, r, 64 * page},     {K::kMunmap, r, 64 * page},
+      {K::kMmap, p, 4 * page},    {K::kMunmap, p + page, page},
+      {K::kMunmap, p, page},      {K::kMunmap, p + 2 * page, 2 * page},
+      {K::kMmap, q, 2 * page},    {K::kMremapUnmap, q, 2 * page},
+      {K::kMremap, r, 64 * page}, {K::kMunmap, r, 64 * page},
   };
   for (size_t i = 0; i < expected.size(); ++i) {
     SCOPED_TRACE("event " + std::to_string(i));

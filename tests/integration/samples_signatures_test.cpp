@@ -18,7 +18,9 @@ namespace {
 using samples_metrics::TechniqueTrace;
 using SampleTrace = TechniqueTrace;
 
-std::string sample(const std::string& net) { return std::string(MEMTIDE_SAMPLES_DIR) + "/memtide-sample-" + net; }
+std::string sample(const std::string& net) {
+  return std::string(MEMTIDE_SAMPLES_DIR) + "/memtide-sample-" + net;
+}
 
 SampleTrace run_sample(const std::string& name, std::vector<std::string> args) {
   std::string db = scratch_dir("sample_" + name) + "/run.db";
@@ -34,8 +36,8 @@ TEST(SampleSignatures, HalfPrecisionHalvesParametersAndActivations) {
       double(f16.heap_bytes_kept_from("model/init")) / f32.heap_bytes_kept_from("model/init");
   EXPECT_GT(params, 0.45);
   EXPECT_LT(params, 0.6);
-  const double kept = double(f16.activations_kept_for_backward(2)) /
-                      f32.activations_kept_for_backward(2);
+  const double kept =
+      double(f16.activations_kept_for_backward(2)) / f32.activations_kept_for_backward(2);
   EXPECT_GT(kept, 0.4);
   EXPECT_LT(kept, 0.6);
 }
@@ -100,8 +102,10 @@ std::string unqualified(const std::string& name) {
 std::map<std::string, int> live_at_exit_by_function(const SampleTrace& t) {
   std::map<uint64_t, uint32_t> live;  // address -> stack
   for (const auto& e : t.events()) {
-    if (SampleTrace::is_heap_allocation(e.record.kind)) live[e.record.address] = e.record.stack;
-    else if (is_deallocation(e.record.kind)) live.erase(e.record.address);
+    if (SampleTrace::is_heap_allocation(e.record.kind))
+      live[e.record.address] = e.record.stack;
+    else if (is_deallocation(e.record.kind))
+      live.erase(e.record.address);
   }
   std::map<uint32_t, std::vector<std::string>> stacks;
   std::map<std::string, int> by_function;
@@ -132,14 +136,15 @@ TEST(SampleSignatures, EveryPlantedLeakIsLiveAtExitWithItsPlantingFunction) {
 }
 
 TEST(SampleSignatures, NewArrayFreedWithFreeIsVisible) {
-  SampleTrace t = run_sample("leak_mismatch", {sample("mlp"), "--steps", "4",
-                                                "--leak=new-free-mismatch"});
+  SampleTrace t =
+      run_sample("leak_mismatch", {sample("mlp"), "--steps", "4", "--leak=new-free-mismatch"});
   std::map<uint64_t, const samples_metrics::TracedEvent*> new_arrays;
   int mismatches = 0;
   for (const auto& e : t.events()) {
     if (e.record.kind == EventKind::kNewArray) new_arrays[e.record.address] = &e;
     if (e.record.kind == EventKind::kFree && new_arrays.count(e.record.address)) {
-      for (const std::string& f : stack_functions(t.db(), new_arrays[e.record.address]->record.stack))
+      for (const std::string& f :
+           stack_functions(t.db(), new_arrays[e.record.address]->record.stack))
         if (unqualified(f) == "plant_new_free_mismatch") {
           ++mismatches;
           break;
@@ -151,7 +156,9 @@ TEST(SampleSignatures, NewArrayFreedWithFreeIsVisible) {
 }
 
 #else
-TEST(SampleSignatures, NeedsTheSamples) { GTEST_SKIP() << "built without MEMTIDE_BUILD_SAMPLES"; }
+TEST(SampleSignatures, NeedsTheSamples) {
+  GTEST_SKIP() << "built without MEMTIDE_BUILD_SAMPLES";
+}
 #endif
 
 }  // namespace

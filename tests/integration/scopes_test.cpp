@@ -14,7 +14,8 @@ std::string scope_path(const std::string& db, uint32_t scope) {
 std::map<uint64_t, std::vector<std::string>> scopes_by_malloc_size(const std::string& db) {
   std::map<uint64_t, std::vector<std::string>> out;
   for (const Event& e : read_events(db))
-    if (e.record.kind == EventKind::kMalloc) out[e.record.size].push_back(scope_path(db, e.record.scope));
+    if (e.record.kind == EventKind::kMalloc)
+      out[e.record.size].push_back(scope_path(db, e.record.scope));
   return out;
 }
 
@@ -35,12 +36,18 @@ TEST(Scopes, AnnotateScopesStepsAndPools) {
   }
   EXPECT_EQ(steps, (std::vector<uint64_t>{1, 2}));
   ASSERT_EQ(pool.size(), 5u);
-  EXPECT_EQ(pool[0], std::make_tuple(EventKind::kPoolCreate, uint64_t(0), uint64_t(1), std::string()));
-  EXPECT_EQ(pool[1], std::make_tuple(EventKind::kPoolAlloc, uint64_t(100), uint64_t(1), std::string("layer2")));
-  EXPECT_EQ(pool[2], std::make_tuple(EventKind::kPoolAlloc, uint64_t(200), uint64_t(1), std::string("layer2")));
-  EXPECT_EQ(pool[3], std::make_tuple(EventKind::kPoolFree, uint64_t(100), uint64_t(1), std::string()));
-  EXPECT_EQ(pool[4], std::make_tuple(EventKind::kPoolDestroy, uint64_t(0), uint64_t(1), std::string()));
-  EXPECT_EQ(query_text(db, "SELECT s.value FROM pools p JOIN strings s ON s.id = p.name_id"), "arena");
+  EXPECT_EQ(pool[0],
+            std::make_tuple(EventKind::kPoolCreate, uint64_t(0), uint64_t(1), std::string()));
+  EXPECT_EQ(pool[1], std::make_tuple(EventKind::kPoolAlloc, uint64_t(100), uint64_t(1),
+                                     std::string("layer2")));
+  EXPECT_EQ(pool[2], std::make_tuple(EventKind::kPoolAlloc, uint64_t(200), uint64_t(1),
+                                     std::string("layer2")));
+  EXPECT_EQ(pool[3],
+            std::make_tuple(EventKind::kPoolFree, uint64_t(100), uint64_t(1), std::string()));
+  EXPECT_EQ(pool[4],
+            std::make_tuple(EventKind::kPoolDestroy, uint64_t(0), uint64_t(1), std::string()));
+  EXPECT_EQ(query_text(db, "SELECT s.value FROM pools p JOIN strings s ON s.id = p.name_id"),
+            "arena");
 }
 
 TEST(Scopes, AnnotatedProgramRunsUnchangedWithoutTheAgent) {

@@ -42,12 +42,14 @@ TEST(Threads, EightThreadsLoseAndDuplicateNothing) {
   ASSERT_EQ(frees_by_thread.size(), 8u);
   for (auto& [thread, count] : frees_by_thread) EXPECT_EQ(count, 20000);
   // Threads are recorded with their names and an end time.
-  EXPECT_EQ(query_int(db, "SELECT count(*) FROM threads WHERE name LIKE 'worker-%' AND "
-                          "end_time_ns IS NOT NULL AND end_time_ns >= start_time_ns"),
+  EXPECT_EQ(query_int(db,
+                      "SELECT count(*) FROM threads WHERE name LIKE 'worker-%' AND "
+                      "end_time_ns IS NOT NULL AND end_time_ns >= start_time_ns"),
             8);
   // A thread alive at the end keeps no end time and shows its latest name.
-  EXPECT_EQ(query_int(db, "SELECT count(*) FROM threads WHERE name = 'sleeper-late' AND "
-                          "end_time_ns IS NULL"),
+  EXPECT_EQ(query_int(db,
+                      "SELECT count(*) FROM threads WHERE name = 'sleeper-late' AND "
+                      "end_time_ns IS NULL"),
             1);
   EXPECT_EQ(query_int(db, "SELECT value FROM counters WHERE name = 'dropped_events'"), 0);
 }
@@ -104,7 +106,7 @@ TEST(Processes, ExecedProgramIsTracedUnlessFollowIsOff) {
   run = run_traced(quiet_dir + "/run.db", {program_path("fork_exec"), "exec"}, options);
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const std::string pid = run.out.substr(0, run.out.find('\n'));
-  EXPECT_TRUE(std::filesystem::exists(quiet_dir + "/run." + pid + ".db"));  // the fork
+  EXPECT_TRUE(std::filesystem::exists(quiet_dir + "/run." + pid + ".db"));     // the fork
   EXPECT_FALSE(std::filesystem::exists(quiet_dir + "/run." + pid + ".2.db"));  // no exec trace
 }
 
@@ -147,8 +149,8 @@ TEST(Modules, DlopenedLibraryIsMappedAndItsAllocationResolves) {
     ++found;
     EXPECT_GT(int64_t(e.record.seq), load_seq);
     EXPECT_LT(int64_t(e.record.seq), unload_seq);
-    const int64_t ip = query_int(db, "SELECT ip FROM stack_nodes WHERE id = " +
-                                         std::to_string(e.record.stack));
+    const int64_t ip =
+        query_int(db, "SELECT ip FROM stack_nodes WHERE id = " + std::to_string(e.record.stack));
     EXPECT_GE(ip, base);
     EXPECT_LT(ip, base + size);
     EXPECT_EQ(innermost_function(db, e.record.stack), "dl_allocate");

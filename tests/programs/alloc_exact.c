@@ -5,14 +5,16 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-__attribute__((noinline)) void* make_block(size_t n) { return malloc(n); }
+__attribute__((noinline)) void* make_block(size_t n) {
+  return malloc(n);
+}
 
 int main(void) {
   memtide_marker("begin");
   void* a = make_block(100);
   void* b = calloc(10, 20);
   void* c = malloc(200);
-  void* fence = malloc(64); /* keeps c from growing in place */
+  void* fence = malloc(64);   /* keeps c from growing in place */
   void* c2 = realloc(c, 100); /* shrinking stays in place */
   if (c2 != c) return 3;
   void* c3 = realloc(c2, 100000); /* must move: its neighbour is in use */

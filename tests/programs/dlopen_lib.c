@@ -1,3 +1,5 @@
 #include <stdlib.h>
 
-__attribute__((noinline)) void* dl_allocate(size_t n) { return malloc(n); }
+__attribute__((noinline)) void* dl_allocate(size_t n) {
+  return malloc(n);
+}

@@ -15,8 +15,10 @@ __attribute__((noinline)) static void recurse(int depth, int salt) {
     free(malloc(16 + salt % 64));
     return;
   }
-  if (depth < 10 && (salt & 1)) recurse(depth - 1, salt >> 1);
-  else recurse(depth - 1, salt >> 1);
+  if (depth < 10 && (salt & 1))
+    recurse(depth - 1, salt >> 1);
+  else
+    recurse(depth - 1, salt >> 1);
 }
 
 static void* churn(void* arg) {

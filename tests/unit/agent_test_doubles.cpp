@@ -5,7 +5,9 @@
 
 namespace memtide::agent {
 
-bool writer_running() { return true; }
+bool writer_running() {
+  return true;
+}
 void start_writer_early() {}
 void register_thread_exit_handler() {}
 

@@ -10,8 +10,8 @@ TEST(TickConverter, InterpolatesBetweenCalibrationPoints) {
   if (!g_event_clock_is_tsc) GTEST_SKIP() << "no invariant TSC: events carry ns directly";
   TickConverter converter;
   converter.add_point(1000, 5000);
-  converter.add_point(3000, 6000);   // 0.5 ns per tick
-  converter.add_point(4000, 8000);   // 2 ns per tick
+  converter.add_point(3000, 6000);  // 0.5 ns per tick
+  converter.add_point(4000, 8000);  // 2 ns per tick
   EXPECT_EQ(converter.to_ns(1000), 5000u);
   EXPECT_EQ(converter.to_ns(2000), 5500u);
   EXPECT_EQ(converter.to_ns(3500), 7000u);

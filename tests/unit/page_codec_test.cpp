@@ -27,10 +27,18 @@ std::vector<EventRecord> random_stream(std::mt19937_64& rng, size_t n) {
     e.time_ns = time;
     // Mix nearby addresses, far ones and extremes so deltas take every sign and width.
     switch (rng() % 4) {
-      case 0: e.address = 0x7f0000000000ull + (rng() % 4096) * 16; break;
-      case 1: e.address = rng(); break;
-      case 2: e.address = 0; break;
-      default: e.address = UINT64_MAX - rng() % 7; break;
+      case 0:
+        e.address = 0x7f0000000000ull + (rng() % 4096) * 16;
+        break;
+      case 1:
+        e.address = rng();
+        break;
+      case 2:
+        e.address = 0;
+        break;
+      default:
+        e.address = UINT64_MAX - rng() % 7;
+        break;
     }
     e.size = rng() % 3 == 0 ? rng() : rng() % 1024;
     e.aux = rng() % 5 == 0 ? rng() : 0;
@@ -47,7 +55,8 @@ bool same(const EventRecord& a, const EventRecord& b) {
 }
 
 TEST(Varint, RoundTripsBoundaries) {
-  for (uint64_t v : std::initializer_list<uint64_t>{0, 1, 127, 128, 16383, 16384, 1ull << 63, UINT64_MAX}) {
+  for (uint64_t v :
+       std::initializer_list<uint64_t>{0, 1, 127, 128, 16383, 16384, 1ull << 63, UINT64_MAX}) {
     uint8_t buffer[varint::kMaxBytes];
     size_t n = varint::put(buffer, v);
     const uint8_t* cursor = buffer;
@@ -76,8 +85,8 @@ TEST(PageCodec, RoundTripsRandomStreams) {
     ASSERT_TRUE(compress_page(body, body_size, 3, blob));
     std::vector<EventRecord> decoded;
     std::string error;
-    ASSERT_TRUE(decode_stored_page(kPageEncodingZstd, blob.data(), blob.size(), body_size, decoded,
-                                   error))
+    ASSERT_TRUE(
+        decode_stored_page(kPageEncodingZstd, blob.data(), blob.size(), body_size, decoded, error))
         << error;
     ASSERT_EQ(decoded.size(), n);
     for (size_t i = 0; i < n; ++i) ASSERT_TRUE(same(decoded[i], events[i])) << "event " << i;
@@ -100,15 +109,15 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   EXPECT_EQ(body[8], 0x08);
   EXPECT_EQ(body[15], 0x01);
   EXPECT_EQ(body[16], 0x18);
-  EXPECT_EQ(body[24], 1);      // time unit 1
-  EXPECT_EQ(body[28], 0);      // reserved
-  EXPECT_EQ(body[32], 1);      // kMalloc
-  EXPECT_EQ(body[33], 0);      // seq delta from base
-  EXPECT_EQ(body[34], 0);      // time delta from base
-  EXPECT_EQ(body[35], 0xc8);   // size 200 = 0xc8 0x01
+  EXPECT_EQ(body[24], 1);     // time unit 1
+  EXPECT_EQ(body[28], 0);     // reserved
+  EXPECT_EQ(body[32], 1);     // kMalloc
+  EXPECT_EQ(body[33], 0);     // seq delta from base
+  EXPECT_EQ(body[34], 0);     // time delta from base
+  EXPECT_EQ(body[35], 0xc8);  // size 200 = 0xc8 0x01
   EXPECT_EQ(body[36], 0x01);
-  EXPECT_EQ(body[37], 0);      // address: a literal follows
-  EXPECT_EQ(body[38], 0x80);   // zigzag(0x40) = 0x80 -> two varint bytes
+  EXPECT_EQ(body[37], 0);     // address: a literal follows
+  EXPECT_EQ(body[38], 0x80);  // zigzag(0x40) = 0x80 -> two varint bytes
   EXPECT_EQ(body[39], 0x01);
 }
 
@@ -155,13 +164,12 @@ TEST(PageCodec, AllocationReusingAFreedBlockOfItsClassCostsOneByte) {
     return e;
   };
   const std::vector<EventRecord> events = {
-      event(1, EventKind::kMalloc, 0x1000, 24),
-      event(2, EventKind::kMalloc, 0x2000, 100),
-      event(3, EventKind::kFree, 0x1000, 0),        // back-reference, block class of 24
-      event(4, EventKind::kMalloc, 0x1000, 20),     // same class as 24: predicted reuse
-      event(5, EventKind::kDelete, 0x2000, 100),    // sized delete: size by reference
-      event(6, EventKind::kNew, 0x2000, 104),       // classes of 100 and 104 agree
-      event(7, EventKind::kMunmap, 0x9000, 4096),   // a literal size for a deallocation
+      event(1, EventKind::kMalloc, 0x1000, 24),   event(2, EventKind::kMalloc, 0x2000, 100),
+      event(3, EventKind::kFree, 0x1000, 0),       // back-reference, block class of 24
+      event(4, EventKind::kMalloc, 0x1000, 20),    // same class as 24: predicted reuse
+      event(5, EventKind::kDelete, 0x2000, 100),   // sized delete: size by reference
+      event(6, EventKind::kNew, 0x2000, 104),      // classes of 100 and 104 agree
+      event(7, EventKind::kMunmap, 0x9000, 4096),  // a literal size for a deallocation
   };
   PageEncoder encoder;
   std::vector<uint8_t> body;

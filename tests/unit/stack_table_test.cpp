@@ -15,7 +15,9 @@ std::vector<uint64_t> unwind(const StackTable& table, uint32_t id) {
   return ips;
 }
 
-StackCache* new_cache() { return static_cast<StackCache*>(map_zeroed(sizeof(StackCache))); }
+StackCache* new_cache() {
+  return static_cast<StackCache*>(map_zeroed(sizeof(StackCache)));
+}
 
 TEST(StackTable, SameFramesSameIdAndSharedPrefixesShareNodes) {
   StackTable table;

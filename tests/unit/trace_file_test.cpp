@@ -49,7 +49,8 @@ TEST(TraceFile, NotSqlite) {
 TEST(TraceFile, ForeignDatabase) {
   std::string path = temp_path("foreign.db");
   make_db(path, "CREATE TABLE t(x); INSERT INTO t VALUES(1);");
-  EXPECT_EQ(open_error(path), path + ": an SQLite database without a meta table: not a memtide trace");
+  EXPECT_EQ(open_error(path),
+            path + ": an SQLite database without a meta table: not a memtide trace");
   make_db(path, "CREATE TABLE meta(key, value); INSERT INTO meta VALUES('format', 'other');");
   EXPECT_EQ(open_error(path), path + ": not a memtide trace (meta.format is 'other')");
 }
@@ -59,23 +60,24 @@ TEST(TraceFile, OtherSchemaVersion) {
   make_db(path, std::string(kTraceSchemaSql) +
                     "INSERT INTO meta VALUES('format', 'memtide-trace');"
                     "INSERT INTO meta VALUES('schema_version', 99);");
-  EXPECT_EQ(open_error(path),
-            path + ": trace schema version 99, but this memtide reads version 1");
+  EXPECT_EQ(open_error(path), path + ": trace schema version 99, but this memtide reads version 1");
 }
 
 TEST(TraceFile, TruncatedDatabase) {
   std::string path = temp_path("cut.db");
-  std::string sql = std::string(kTraceSchemaSql) +
-                    "INSERT INTO meta VALUES('format', 'memtide-trace');"
-                    "INSERT INTO meta VALUES('schema_version', 1);"
-                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
-                    " INSERT INTO pages(thread_id, first_seq, last_seq, first_time_ns, last_time_ns,"
-                    " event_count, encoding, body_bytes, data) SELECT 1, i, i, 0, 0, 1, 1, 1,"
-                    " randomblob(300) FROM n;";
+  std::string sql =
+      std::string(kTraceSchemaSql) +
+      "INSERT INTO meta VALUES('format', 'memtide-trace');"
+      "INSERT INTO meta VALUES('schema_version', 1);"
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
+      " INSERT INTO pages(thread_id, first_seq, last_seq, first_time_ns, last_time_ns,"
+      " event_count, encoding, body_bytes, data) SELECT 1, i, i, 0, 0, 1, 1, 1,"
+      " randomblob(300) FROM n;";
   make_db(path, sql);
   ASSERT_EQ(truncate(path.c_str(), 64 * 1024), 0);
   std::string error = open_error(path);
-  EXPECT_NE(error.find(path + ": the database is corrupt or truncated"), std::string::npos) << error;
+  EXPECT_NE(error.find(path + ": the database is corrupt or truncated"), std::string::npos)
+      << error;
 }
 
 }  // namespace

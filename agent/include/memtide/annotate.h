@@ -75,7 +75,9 @@ static inline void memtide_pool_freed(const void* pool, const void* address) {
 static inline void memtide_pool_destroyed(const void* pool) {
   if (memtide_pool_destroy) memtide_pool_destroy(pool);
 }
-static inline int memtide_active(void) { return memtide_is_active ? memtide_is_active() : 0; }
+static inline int memtide_active(void) {
+  return memtide_is_active ? memtide_is_active() : 0;
+}
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -36,23 +36,23 @@ enum class EventKind : uint8_t {
   kFree = 32,
   kDelete = 33,
   kDeleteArray = 34,
-  kReallocFree = 35,    // the old block of a realloc that moved, or realloc(p, 0)
-  kReallocInPlace = 36, // realloc kept the address: address = block, size = new size
+  kReallocFree = 35,     // the old block of a realloc that moved, or realloc(p, 0)
+  kReallocInPlace = 36,  // realloc kept the address: address = block, size = new size
   // Mappings: address, size = length; aux = prot | flags << 32 for mmap.
   kMmap = 48,
-  kMunmap = 49,          // the range that was unmapped (may be part of a mapping)
-  kMremap = 50,          // new range; aux = old address
-  kMremapUnmap = 51,     // old range released by a moving mremap
+  kMunmap = 49,       // the range that was unmapped (may be part of a mapping)
+  kMremap = 50,       // new range; aux = old address
+  kMremapUnmap = 51,  // old range released by a moving mremap
   // Scopes and markers: aux = scope id / string id / step number.
-  kScopeEnter = 64,      // aux = scope id entered (the event's scope is the parent)
-  kScopeExit = 65,       // aux = scope id left
-  kStep = 66,            // aux = step number
-  kMark = 67,            // aux = string id
+  kScopeEnter = 64,  // aux = scope id entered (the event's scope is the parent)
+  kScopeExit = 65,   // aux = scope id left
+  kStep = 66,        // aux = step number
+  kMark = 67,        // aux = string id
   // Pool annotations: aux = pool id; address/size = the sub-allocation.
-  kPoolCreate = 80,      // address = pool handle, aux = pool id
+  kPoolCreate = 80,  // address = pool handle, aux = pool id
   kPoolAlloc = 81,
   kPoolFree = 82,
-  kPoolDestroy = 83,     // address = pool handle, aux = pool id
+  kPoolDestroy = 83,  // address = pool handle, aux = pool id
 };
 
 // True for events that create a live block (heap, mapping or pool).
@@ -65,8 +65,8 @@ constexpr bool is_allocation(EventKind k) {
 // True for events that end a block.
 constexpr bool is_deallocation(EventKind k) {
   return k == EventKind::kFree || k == EventKind::kDelete || k == EventKind::kDeleteArray ||
-         k == EventKind::kReallocFree || k == EventKind::kMunmap ||
-         k == EventKind::kMremapUnmap || k == EventKind::kPoolFree;
+         k == EventKind::kReallocFree || k == EventKind::kMunmap || k == EventKind::kMremapUnmap ||
+         k == EventKind::kPoolFree;
 }
 
 // Stable lower-case names used in the database views and the CLI.
@@ -82,8 +82,8 @@ struct EventRecord {
   uint64_t address;
   uint64_t size;
   uint64_t aux;
-  uint32_t stack;    // stack id, 0 = none captured
-  uint32_t scope;    // innermost scope of the thread, 0 = none
+  uint32_t stack;  // stack id, 0 = none captured
+  uint32_t scope;  // innermost scope of the thread, 0 = none
   EventKind kind;
   uint8_t reserved[15];
 };

@@ -32,11 +32,11 @@ struct TraceSummary {
   uint64_t pages = 0, events = 0;
   uint64_t first_time_ns = 0, last_time_ns = 0;
   bool ended_cleanly = false;
-  std::string end_reason;  // empty when the process died without a final flush
+  std::string end_reason;                     // empty when the process died without a final flush
   std::map<std::string, KindTotals> by_kind;  // event kind name -> totals
   uint64_t steps = 0;
   // Pairing of allocations and frees.
-  uint64_t unfreed_blocks = 0, unfreed_bytes = 0;        // heap blocks live at the end
+  uint64_t unfreed_blocks = 0, unfreed_bytes = 0;  // heap blocks live at the end
   uint64_t unfreed_mappings = 0, unfreed_mapped_bytes = 0;
   uint64_t frees_of_unknown_pointers = 0;
   uint64_t peak_heap_bytes = 0;

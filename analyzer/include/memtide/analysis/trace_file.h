@@ -46,7 +46,8 @@ class TraceFile {
 
   // Visits every event in global sequence order, with the thread it came from.
   // A page that cannot be decoded throws TraceError naming the page.
-  void for_each_event(const std::function<void(const EventRecord&, int64_t thread_id)>& visit) const;
+  void for_each_event(
+      const std::function<void(const EventRecord&, int64_t thread_id)>& visit) const;
 
   std::vector<PageInfo> pages() const;
 
