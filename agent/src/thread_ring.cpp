@@ -95,25 +95,16 @@ void wake_writer() {
     syscall(SYS_futex, &signal.pending, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
-void push_event(ThreadRing* ring, const EventRecord& event) {
-  const uint64_t capacity = ring->capacity;
-  uint64_t head = ring->head.load(std::memory_order_relaxed);
-  if (head - ring->tail.load(std::memory_order_acquire) >= capacity) {
-    agent_counters().backpressure_waits.fetch_add(1, std::memory_order_relaxed);
-    // Back-pressure: the writer drains rings far faster than threads fill
-    // them, so a short sleep is enough and costs nothing in the common case.
-    while (head - ring->tail.load(std::memory_order_acquire) >= capacity) {
-      wake_writer();
-      if (!writer_running()) {
-        start_writer_early();
-      }
-      struct timespec pause = {0, 50 * 1000};
-      nanosleep(&pause, nullptr);
-    }
+void wait_for_ring_space(ThreadRing* ring, uint64_t head) {
+  agent_counters().backpressure_waits.fetch_add(1, std::memory_order_relaxed);
+  // Back-pressure: the writer drains rings far faster than threads fill
+  // them, so a short sleep is enough and costs nothing in the common case.
+  while (head - ring->tail.load(std::memory_order_acquire) >= ring->capacity) {
+    wake_writer();
+    if (!writer_running()) start_writer_early();
+    struct timespec pause = {0, 50 * 1000};
+    nanosleep(&pause, nullptr);
   }
-  ring->records[head & (capacity - 1)] = event;
-  ring->head.store(head + 1, std::memory_order_release);
-  if (((head + 1) & ((capacity >> 1) - 1)) == 0) wake_writer();
 }
 
 void reset_rings_in_child(ThreadRing* keep) {

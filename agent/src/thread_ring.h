@@ -66,8 +66,19 @@ uint32_t next_thread_id();
 
 // Ask the writer to drain (cheap when it is already awake).
 void wake_writer();
-// Appends an event; waits while the ring is full.
-void push_event(ThreadRing* ring, const EventRecord& event);
+// Slow path of push_event: the ring is full, wait for the writer.
+void wait_for_ring_space(ThreadRing* ring, uint64_t head);
+
+// Appends an event; waits while the ring is full. Inline: it runs on every event.
+inline void push_event(ThreadRing* ring, const EventRecord& event) {
+  const uint64_t capacity = ring->capacity;
+  const uint64_t head = ring->head.load(std::memory_order_relaxed);
+  if (__builtin_expect(head - ring->tail.load(std::memory_order_acquire) >= capacity, 0))
+    wait_for_ring_space(ring, head);
+  ring->records[head & (capacity - 1)] = event;
+  ring->head.store(head + 1, std::memory_order_release);
+  if (((head + 1) & ((capacity >> 1) - 1)) == 0) wake_writer();
+}
 
 // After fork, in the child: every ring but `keep` becomes free and empty.
 void reset_rings_in_child(ThreadRing* keep);
