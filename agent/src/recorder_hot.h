@@ -23,7 +23,8 @@ ThreadRing* attach_ring(ThreadState& state);
 
 namespace hot {
 
-inline constexpr int kMaxCapture = 256 + 16;  // configured depth plus the agent's own frames
+inline constexpr int kAgentFrames = 3;
+inline constexpr int kMaxCapture = 256 + kAgentFrames;  // configured depth plus the agent's frames
 
 #define MEMTIDE_HOT __attribute__((always_inline)) inline
 
@@ -33,7 +34,8 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   const uint32_t depth = static_cast<uint32_t>(options().stack_depth);
   if (depth == 0) return 0;
   void* frames[kMaxCapture];
-  int n = unw_backtrace(frames, static_cast<int>(depth) + 8);
+  // The hook itself (and at most a helper or two) sits above the caller.
+  int n = unw_backtrace(frames, static_cast<int>(depth) + kAgentFrames);
   int first = 0;
   // Drop the agent's own frames (hook, recorder) from the top of the stack.
   while (first < n && reinterpret_cast<uint64_t>(frames[first]) >= g_agent_code_begin &&
