@@ -153,10 +153,6 @@ void child_after_fork() {
 
 }  // namespace
 
-const char* agent_library_path() {
-  return g_library_path;
-}
-
 namespace {
 std::atomic<bool> g_has_exit_status{false};
 std::atomic<int> g_exit_status{0};

@@ -14,7 +14,4 @@ void finish_agent(const char* end_reason, int exit_status, bool has_status);
 // exit(status) was called: the status is written when the trace closes.
 void exit_status_seen(int status);
 
-// The path of libmemtide.so itself (for NVTX injection and LD_PRELOAD edits).
-const char* agent_library_path();
-
 }  // namespace memtide::agent
