@@ -28,6 +28,29 @@ struct Node {
 
 constexpr unsigned kSlots = 256;
 
+// Deletes the object a slot holds (of the type `kind` says) and returns a
+// value read from it first, so the work cannot be optimised away.
+inline uint64_t release(void* object, unsigned char kind) {
+  uint64_t value = 0;
+  switch (kind) {
+    case 1:
+      value = static_cast<Small*>(object)->value;
+      delete static_cast<Small*>(object);
+      break;
+    case 2:
+      value = static_cast<Medium*>(object)->pad[3];
+      delete static_cast<Medium*>(object);
+      break;
+    case 3:
+      value = static_cast<Node*>(object)->key;
+      delete static_cast<Node*>(object);
+      break;
+    default:
+      break;
+  }
+  return value;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -44,22 +67,7 @@ int main(int argc, char** argv) {
   uint64_t x = 0x9E3779B97F4A7C15ull;
   for (uint64_t i = 0; i < count; ++i) {
     const unsigned s = static_cast<unsigned>(i % kSlots);
-    switch (kind[s]) {  // delete what the slot held
-      case 1:
-        checksum += static_cast<Small*>(slot[s])->value;
-        delete static_cast<Small*>(slot[s]);
-        break;
-      case 2:
-        checksum += static_cast<Medium*>(slot[s])->pad[3];
-        delete static_cast<Medium*>(slot[s]);
-        break;
-      case 3:
-        checksum += static_cast<Node*>(slot[s])->key;
-        delete static_cast<Node*>(slot[s]);
-        break;
-      default:
-        break;
-    }
+    checksum += release(slot[s], kind[s]);  // delete what the slot held
     x ^= x << 13;
     x ^= x >> 7;
     x ^= x << 17;
@@ -81,24 +89,7 @@ int main(int argc, char** argv) {
         break;
     }
   }
-  for (unsigned s = 0; s < kSlots; ++s) {
-    switch (kind[s]) {
-      case 1:
-        checksum += static_cast<Small*>(slot[s])->value;
-        delete static_cast<Small*>(slot[s]);
-        break;
-      case 2:
-        checksum += static_cast<Medium*>(slot[s])->pad[3];
-        delete static_cast<Medium*>(slot[s]);
-        break;
-      case 3:
-        checksum += static_cast<Node*>(slot[s])->key;
-        delete static_cast<Node*>(slot[s]);
-        break;
-      default:
-        break;
-    }
-  }
+  for (unsigned s = 0; s < kSlots; ++s) checksum += release(slot[s], kind[s]);
   std::printf("bench-tiny-new-delete: new=%llu delete=%llu live_peak=%u checksum=%016llx\n",
               static_cast<unsigned long long>(count), static_cast<unsigned long long>(count),
               count < kSlots ? static_cast<unsigned>(count) : kSlots,
