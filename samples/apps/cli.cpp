@@ -135,6 +135,23 @@ const std::vector<Option>& options() {
          c.leak = *k;
        },
        {}},
+      {"device", "cpu|cuda",
+       "where to train; cuda: the CUDA engine (mlp, f32), in a build with the CUDA toolkit",
+       [](Config& c, std::string_view v) {
+         if (v == "cpu") {
+           c.device = DeviceKind::Cpu;
+         } else if (v == "cuda") {
+           c.device = DeviceKind::Cuda;
+         } else {
+           throw UsageError("--device: expected cpu or cuda, got '" + std::string(v) + "'");
+         }
+       },
+       [](const Config&) { return std::string("cpu"); }},
+      {"unified",
+       nullptr,
+       "with --device cuda: managed memory (cudaMallocManaged) with prefetch and advice hints",
+       [](Config& c, std::string_view) { c.unified = true; },
+       {}},
       {"log-every", "N", "print the loss every N steps (0: never)",
        [](Config& c, std::string_view v) { c.log_every = parse_number<int64_t>("--log-every", v); },
        [](const Config&) { return std::string("steps/10"); }},
@@ -208,6 +225,8 @@ std::string describe(const Config& c) {
   if (c.int8) s += ", int8 eval";
   if (c.mmap_data) s += ", mmap data";
   if (c.leak != Leak::None) s += std::string(", LEAK ") + leak_name(c.leak);
+  if (c.device != DeviceKind::Cpu) s += std::string(", device ") + device_name(c.device);
+  if (c.unified) s += ", unified memory";
   return s;
 }
 
@@ -224,6 +243,7 @@ int sample_main(Net net, int argc, char** argv) {
       return 0;
     }
     validate(cfg);
+    check_device(cfg);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: %s\n", program, e.what());
     return 2;
@@ -248,11 +268,14 @@ int sample_main(Net net, int argc, char** argv) {
         r.param_bytes, static_cast<long long>(peak),
         static_cast<double>(calls) / static_cast<double>(r.steps.size()), r.dataset_bytes,
         cfg.mmap_data ? "mmap" : "heap");
+    if (!r.device_memory.empty()) std::printf("%s\n", r.device_memory.c_str());
     std::printf("summary net=%s steps=%lld final_loss=%.6f accuracy=%.4f", net_name(net),
                 static_cast<long long>(cfg.steps), static_cast<double>(r.final_loss()),
                 r.eval.accuracy);
     if (r.int8) std::printf(" int8_accuracy=%.4f", r.int8->accuracy);
-    std::printf(" param_bytes=%zu\n", r.param_bytes);
+    std::printf(" param_bytes=%zu", r.param_bytes);
+    if (cfg.device != DeviceKind::Cpu) std::printf(" device=%s", device_name(cfg.device));
+    std::printf("\n");
     return 0;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "%s: error: %s\n", program, e.what());

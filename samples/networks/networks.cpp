@@ -86,6 +86,10 @@ const char* net_name(Net net) {
   return "?";
 }
 
+const char* device_name(DeviceKind device) {
+  return device == DeviceKind::Cuda ? "cuda" : "cpu";
+}
+
 Config default_config(Net net) {
   Config c;
   c.net = net;

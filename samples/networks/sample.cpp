@@ -9,6 +9,9 @@
 #include <stdexcept>
 
 #include "../engine/arena.h"
+#ifdef MEMTIDE_SAMPLES_CUDA
+#include "cuda_sample.h"
+#endif
 
 namespace samples {
 
@@ -31,6 +34,34 @@ void validate(const Config& cfg) {
   need(cfg.net != Net::Transformer || cfg.hidden % 16 == 0,
        "--hidden must be a multiple of 16 for the transformer (heads of size 16)");
   need(cfg.net != Net::Cnn || cfg.layers <= 4, "--layers must be at most 4 for the cnn");
+  need(!cfg.unified || cfg.device == DeviceKind::Cuda, "--unified needs --device cuda");
+  if (cfg.device != DeviceKind::Cuda) return;
+  need(cuda_backend_built(),
+       "--device cuda: this build has no CUDA engine (no CUDA toolkit was found when it was "
+       "configured)");
+  need(cfg.net == Net::Mlp, "--device cuda runs the mlp network only");
+  need(cfg.dtype == DType::F32, "--device cuda supports --dtype f32 only");
+  need(!cfg.int8, "--int8 is not supported with --device cuda");
+  need(cfg.checkpoint < 2, "--checkpoint is not supported with --device cuda");
+  need(cfg.density == 1.0f, "--sparse is not supported with --device cuda");
+  need(cfg.leak == Leak::None, "--leak is not supported with --device cuda");
+}
+
+bool cuda_backend_built() {
+#ifdef MEMTIDE_SAMPLES_CUDA
+  return true;
+#else
+  return false;
+#endif
+}
+
+void check_device(const Config& cfg) {
+  if (cfg.device != DeviceKind::Cuda) return;
+#ifdef MEMTIDE_SAMPLES_CUDA
+  if (const std::string problem = cuda_device_problem(); !problem.empty()) {
+    throw std::invalid_argument("--device cuda: " + problem);
+  }
+#endif
 }
 
 namespace {
@@ -83,6 +114,12 @@ RunResult run(const Config& cfg, std::ostream* log, const StepHooks& extra_hooks
                : Dataset::in_memory(*task, records);
   }
   result.dataset_bytes = data.bytes();
+#ifdef MEMTIDE_SAMPLES_CUDA
+  if (cfg.device == DeviceKind::Cuda) {
+    train_on_cuda(cfg, data, task->layout(), log, extra_hooks, result);
+    return result;
+  }
+#endif
 
   // Declared before everything that holds tensors, so that it is destroyed after them.
   std::unique_ptr<Allocator> alloc;

@@ -17,8 +17,10 @@ namespace samples {
 
 enum class Net { Mlp, Cnn, Transformer };
 enum class OptimizerKind { AdamW, Sgd };
+enum class DeviceKind { Cpu, Cuda };
 
 const char* net_name(Net net);
+const char* device_name(DeviceKind device);
 
 struct Config {
   Net net = Net::Mlp;
@@ -42,6 +44,10 @@ struct Config {
   std::string data_file;  // --mmap-data path; empty: a temporary file, removed at exit
   Leak leak = Leak::None;
   int64_t log_every = 0;
+  // Where to train (`--device`): the CUDA engine (cuda/) runs the MLP in f32; `--pool` selects
+  // its caching allocator there, `--unified` managed memory.
+  DeviceKind device = DeviceKind::Cpu;
+  bool unified = false;
 };
 
 // Defaults that train each network to a useful accuracy in a few seconds.
@@ -56,6 +62,7 @@ struct RunResult {
   size_t dataset_bytes = 0;
   engine::AllocatorStats alloc;  // at the end of training
   std::string architecture;      // one line per layer
+  std::string device_memory;     // --device cuda: the device allocator's counters, one line
 
   float final_loss() const { return steps.empty() ? 0.0f : steps.back().loss; }
 };
@@ -66,8 +73,15 @@ std::unique_ptr<engine::SampleGenerator> make_task(const Config& cfg);
 engine::Sequential build_network(const Config& cfg, engine::Context& ctx,
                                  const engine::SampleLayout& task, engine::Rng& rng);
 
-// Throws std::invalid_argument naming the switch when a configuration is out of range.
+// Throws std::invalid_argument naming the switch when a configuration is out of range, or asks
+// the CUDA engine for what it does not do. Never touches the machine.
 void validate(const Config& cfg);
+
+// Whether this build has the CUDA engine (a CUDA toolkit was found when it was configured).
+bool cuda_backend_built();
+// Throws std::invalid_argument when the configured device cannot be used on this machine
+// ("--device cuda: no CUDA device: <why>").
+void check_device(const Config& cfg);
 
 RunResult run(const Config& cfg, std::ostream* log = nullptr,
               const engine::StepHooks& extra_hooks = {});

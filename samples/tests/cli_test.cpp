@@ -55,6 +55,37 @@ TEST(Cli, BadCommandLinesExitTwo) {
   EXPECT_NE(r.out.find("multiple of 16"), std::string::npos) << r.out;
 }
 
+// CUDA_VISIBLE_DEVICES= hides every GPU, so the answer is the same on machines with and without
+// one: a clear message and exit status 2, before any training starts.
+TEST(Cli, CudaWithoutADeviceExitsTwo) {
+  const Result r =
+      run("CUDA_VISIBLE_DEVICES= " + std::string(MLP_EXE) + " --device cuda --steps 2");
+  EXPECT_EQ(r.status, 2) << r.out;
+#ifdef MEMTIDE_SAMPLES_CUDA
+  EXPECT_NE(r.out.find("--device cuda: no CUDA device: "), std::string::npos) << r.out;
+#else
+  EXPECT_NE(r.out.find("this build has no CUDA engine"), std::string::npos) << r.out;
+#endif
+  EXPECT_EQ(r.out.find("summary"), std::string::npos) << r.out;
+}
+
+TEST(Cli, CudaRefusesWhatItDoesNotRunWithExitTwo) {
+  for (const auto& [exe, args] :
+       {std::pair{MLP_EXE, "--device cuda --dtype bf16"},
+        std::pair{MLP_EXE, "--device cuda --int8"},
+        std::pair{MLP_EXE, "--device cuda --checkpoint 2"},
+        std::pair{MLP_EXE, "--device cuda --sparse 0.5"},
+        std::pair{MLP_EXE, "--device cuda --leak=workspace"}, std::pair{CNN_EXE, "--device cuda"},
+        std::pair{TRANSFORMER_EXE, "--device cuda"}, std::pair{MLP_EXE, "--unified"},
+        std::pair{MLP_EXE, "--device tpu"}}) {
+    const Result r = run(std::string(exe) + " " + args);
+    EXPECT_EQ(r.status, 2) << args << ": " << r.out;
+    const bool names_the_switch =
+        r.out.find("--device") != std::string::npos || r.out.find("--unified") != std::string::npos;
+    EXPECT_TRUE(names_the_switch) << args << ": " << r.out;
+  }
+}
+
 TEST(Cli, EveryProgramEndsWithASummary) {
   for (const auto& [exe, net] : {std::pair{MLP_EXE, "mlp"}, std::pair{CNN_EXE, "cnn"},
                                  std::pair{TRANSFORMER_EXE, "transformer"}}) {
