@@ -1,5 +1,10 @@
 #include "lifecycle.h"
 
+#if MEMTIDE_GPU_TRACKING
+#include "gpu/gpu_recorder.h"
+#include "gpu/gpu_tracking.h"
+#endif
+
 #include <dlfcn.h>
 #include <fcntl.h>
 #include <pthread.h>
@@ -125,6 +130,9 @@ void parent_after_fork() {
 void child_after_fork() {
   name_tables().reset_lock_in_child();
   stack_table().reset_lock_in_child();
+#if MEMTIDE_GPU_TRACKING
+  gpu::after_fork_in_child();
+#endif
   writer_forget_in_child();
   ThreadState& state = thread_state();
   reset_rings_in_child(state.ring);
@@ -208,6 +216,9 @@ void start_agent() {
   if (!options().follow) stop_following_exec();
   if (options().nvtx && getenv("NVTX_INJECTION64_PATH") == nullptr && g_library_path[0])
     setenv("NVTX_INJECTION64_PATH", g_library_path, 1);
+#if MEMTIDE_GPU_TRACKING
+  gpu::start_gpu_tracking(g_library_path);
+#endif
   g_trace_path = new std::string(identity.trace_path);
 
   refresh_modules();
@@ -233,6 +244,9 @@ void finish_agent(const char* end_reason, int exit_status, bool has_status) {
     exit_status = g_exit_status.load();
     has_status = true;
   }
+#if MEMTIDE_GPU_TRACKING
+  gpu::finish_gpu_tracking();  // CUPTI's buffered records, while recording is still on
+#endif
   {
     Guard guard;
     retire_current_thread();

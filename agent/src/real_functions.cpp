@@ -1,5 +1,7 @@
 #include "real_functions.h"
 
+#include "libc_symbols.h"
+
 #include <atomic>
 #include <cstdint>
 #include <cstring>
@@ -53,8 +55,10 @@ void resolve_real_functions() {
     return;
   }
   RealFunctions table{};
+  // libc's dlsym, called from here, resolves RTLD_NEXT relative to memtide.
+  DlsymFunction next = libc_dlsym();
 #define MEMTIDE_HOOK(name, ret, params) \
-  table.name = reinterpret_cast<ret(*) params>(dlsym(RTLD_NEXT, #name));
+  table.name = reinterpret_cast<ret(*) params>(next(RTLD_NEXT, #name));
 #include "hooks.def"
 #undef MEMTIDE_HOOK
   // Publish free last: real_functions_ready() tests it.

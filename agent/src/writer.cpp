@@ -24,6 +24,11 @@
 #include "stack_table.h"
 #include "thread_ring.h"
 
+#if MEMTIDE_GPU_TRACKING
+#include "gpu/gpu_recorder.h"
+#include "gpu/gpu_sampler.h"
+#endif
+
 namespace memtide::agent {
 namespace {
 
@@ -89,6 +94,8 @@ class Writer {
   sqlite3_stmt* insert_module_ = nullptr;
   sqlite3_stmt* unload_module_ = nullptr;
   sqlite3_stmt* insert_sample_ = nullptr;
+  sqlite3_stmt* insert_gpu_sample_ = nullptr;
+  void sample_gpus(uint64_t now);
   uint32_t nodes_written_ = 0, strings_written_ = 0, scopes_written_ = 0, pools_written_ = 0;
   uint32_t modules_written_ = 0;
   std::vector<bool> module_unload_written_;
@@ -230,6 +237,11 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
       "INSERT INTO samples(time_ns, rss_bytes, heap_arena_bytes, heap_mmap_bytes, "
       "heap_in_use_bytes, heap_free_bytes, live_heap_bytes, live_mmap_bytes, live_pool_bytes) "
       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?)");
+  insert_gpu_sample_ = prepare(
+      "INSERT INTO gpu_samples(time_ns, device, live_device_bytes, live_managed_bytes, "
+      "live_pinned_bytes, live_async_bytes, live_physical_bytes, live_static_bytes, "
+      "live_graph_bytes, driver_used_bytes, driver_total_bytes) "
+      "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
   scratch_.resize(kPageEvents);
   last_commit_ns_ = monotonic_ns();
   return true;
@@ -294,7 +306,16 @@ void Writer::drain_ring(ThreadRing* ring) {
   while (tail < head) {
     uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(head - tail, kPageEvents));
     for (uint32_t i = 0; i < count; ++i) scratch_[i] = ring->records[(tail + i) & mask];
-    for (uint32_t i = 0; i < count; ++i) scratch_[i].time_ns = event_time_ns(scratch_[i].time_ns);
+    for (uint32_t i = 0; i < count; ++i) {
+      EventRecord& e = scratch_[i];
+      if (e.reserved[0] & kEventTimeIsNs) {
+        e.reserved[0] = 0;  // taken from another clock already in ns (CUPTI records)
+        const uint64_t resolution = options().time_resolution_ns;
+        if (resolution > 1) e.time_ns -= e.time_ns % resolution;
+      } else {
+        e.time_ns = event_time_ns(e.time_ns);
+      }
+    }
     tail += count;
     // The slots are copied: hand them back to the producer before encoding.
     ring->tail.store(tail, std::memory_order_release);
@@ -451,7 +472,43 @@ void Writer::sample(uint64_t now) {
   sqlite3_bind_int64(s, 9, static_cast<int64_t>(pooled));
   sqlite3_step(s);
   sqlite3_reset(s);
+  sample_gpus(now);
   last_sample_ns_ = now;
+}
+
+// One row per device the program allocated on: memtide's own count by class,
+// and the driver's view where NVML gives it.
+void Writer::sample_gpus(uint64_t now) {
+#if MEMTIDE_GPU_TRACKING
+  for (const gpu::DeviceLive& row : gpu::live_by_device()) {
+    if (row.device == kGpuDeviceUnknown) continue;
+    sqlite3_stmt* s = insert_gpu_sample_;
+    auto bytes = [&row](GpuMemoryClass c) {
+      return static_cast<int64_t>(row.bytes[static_cast<int>(c)]);
+    };
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(now));
+    sqlite3_bind_int64(s, 2, row.device);
+    sqlite3_bind_int64(s, 3, bytes(GpuMemoryClass::kDevice));
+    sqlite3_bind_int64(s, 4, bytes(GpuMemoryClass::kManaged));
+    sqlite3_bind_int64(s, 5, bytes(GpuMemoryClass::kPinned));
+    sqlite3_bind_int64(s, 6, bytes(GpuMemoryClass::kAsync));
+    sqlite3_bind_int64(s, 7, bytes(GpuMemoryClass::kPhysical));
+    sqlite3_bind_int64(s, 8, bytes(GpuMemoryClass::kStatic));
+    sqlite3_bind_int64(s, 9, bytes(GpuMemoryClass::kGraph));
+    const gpu::DriverMemory driver = gpu::driver_memory(row.device);
+    if (driver.known) {
+      sqlite3_bind_int64(s, 10, static_cast<int64_t>(driver.used));
+      sqlite3_bind_int64(s, 11, static_cast<int64_t>(driver.total));
+    } else {
+      sqlite3_bind_null(s, 10);
+      sqlite3_bind_null(s, 11);
+    }
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+#else
+  (void)now;
+#endif
 }
 
 void Writer::write_counters() {
@@ -463,13 +520,22 @@ void Writer::write_counters() {
       {"backpressure_waits", c.backpressure_waits.load()},
       {"stack_table_full", c.stack_table_full.load()},
   };
-  for (const auto& [name, value] : rows) {
+  auto write = [this](const char* name, uint64_t value) {
     sqlite3_stmt* s = prepare("INSERT OR REPLACE INTO counters(name, value) VALUES(?, ?)");
-    sqlite3_bind_text(s, 1, name, -1, SQLITE_STATIC);
+    sqlite3_bind_text(s, 1, name, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(s, 2, static_cast<int64_t>(value));
     sqlite3_step(s);
     sqlite3_finalize(s);
-  }
+  };
+  for (const auto& [name, value] : rows) write(name, value);
+#if MEMTIDE_GPU_TRACKING
+  // What GPU tracking did, so a trace without GPU events says why.
+  for (const auto& [name, value] : gpu::counters()) write(name.c_str(), value);
+  for (const auto& [key, value] : gpu::status_rows()) write_meta(key.c_str(), value.c_str());
+#else
+  write_meta("gpu_mode", "off");
+  write_meta("gpu_detail", "this libmemtide.so was built without the CUDA headers");
+#endif
 }
 
 // Threads alive at the end may have been renamed after their first event.

@@ -66,6 +66,48 @@ const char* event_kind_name(EventKind kind) {
       return "pool_free";
     case EventKind::kPoolDestroy:
       return "pool_destroy";
+    case EventKind::kCudaDevice:
+      return "cuda_device";
+    case EventKind::kCudaManaged:
+      return "cuda_managed";
+    case EventKind::kCudaPinned:
+      return "cuda_pinned";
+    case EventKind::kCudaAsync:
+      return "cuda_async";
+    case EventKind::kCudaVmmCreate:
+      return "cuda_vmm_create";
+    case EventKind::kCudaVmmMap:
+      return "cuda_vmm_map";
+    case EventKind::kCudaReserve:
+      return "cuda_reserve";
+    case EventKind::kCudaStatic:
+      return "cuda_static";
+    case EventKind::kCudaGraph:
+      return "cuda_graph";
+    case EventKind::kCudaFree:
+      return "cuda_free";
+    case EventKind::kCudaFreeHost:
+      return "cuda_free_host";
+    case EventKind::kCudaFreeAsync:
+      return "cuda_free_async";
+    case EventKind::kCudaVmmRelease:
+      return "cuda_vmm_release";
+    case EventKind::kCudaVmmUnmap:
+      return "cuda_vmm_unmap";
+    case EventKind::kCudaReserveFree:
+      return "cuda_reserve_free";
+    case EventKind::kCudaStaticFree:
+      return "cuda_static_free";
+    case EventKind::kCudaGraphFree:
+      return "cuda_graph_free";
+    case EventKind::kCudaCapturedAlloc:
+      return "cuda_captured_alloc";
+    case EventKind::kCudaCapturedFree:
+      return "cuda_captured_free";
+    case EventKind::kCudaFailed:
+      return "cuda_failed";
+    case EventKind::kCudaPoolReserve:
+      return "cuda_pool_reserve";
   }
   return "unknown";
 }

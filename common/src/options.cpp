@@ -42,6 +42,16 @@ std::string check_range(const char* env, uint64_t v) {
   return {};
 }
 
+// Options whose value is one of a few words.
+std::string check_choice(const char* env, const char* value) {
+  if (std::strcmp(env, "MEMTIDE_GPU") == 0) {
+    for (const char* word : {"auto", "cupti", "hooks", "off"})
+      if (std::strcmp(value, word) == 0) return {};
+    return "one of auto, cupti, hooks, off";
+  }
+  return {};
+}
+
 std::string quote(const char* env, const char* value, const std::string& why) {
   return std::string(env) + "='" + value + "': " + why;
 }
@@ -64,6 +74,11 @@ bool set_option(Options& options, const char* env_name, const char* value, std::
 #define MEMTIDE_SET_string(field, env)              \
   if (*value == '\0') {                             \
     error = quote(env, value, "must not be empty"); \
+    return false;                                   \
+  }                                                 \
+  if (std::string why = check_choice(env, value);   \
+      !why.empty()) {                               \
+    error = quote(env, value, "expected " + why);   \
     return false;                                   \
   }                                                 \
   options.field = value;                            \

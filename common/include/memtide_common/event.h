@@ -9,7 +9,7 @@
 namespace memtide {
 
 // Bumped whenever the database layout or the meaning of a stored value changes.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 // meta.format identifies a memtide trace among SQLite files.
 inline constexpr const char* kTraceFormatName = "memtide-trace";
 
@@ -53,9 +53,40 @@ enum class EventKind : uint8_t {
   kPoolAlloc = 81,
   kPoolFree = 82,
   kPoolDestroy = 83,  // address = pool handle, aux = pool id
+  // GPU memory (CUDA driver API, whatever the caller: runtime, cuBLAS, a
+  // framework). aux = gpu_aux(device, api, result, object), see gpu_event.h.
+  // address = device pointer (host pointer for pinned memory, the allocation
+  // handle for VMM physical memory), size = bytes.
+  kCudaDevice = 96,   // cuMemAlloc; cuMemAllocPitch with size = pitch * height
+  kCudaManaged = 97,  // cuMemAllocManaged
+  kCudaPinned = 98,   // cuMemHostAlloc, cuMemAllocHost (page-locked host memory)
+  kCudaAsync = 99,    // cuMemAllocAsync, cuMemAllocFromPoolAsync; object = stream
+  kCudaVmmCreate = 100,  // cuMemCreate: physical memory, address = handle
+  kCudaVmmMap = 101,     // cuMemMap: physical memory mapped at address
+  kCudaReserve = 102,    // cuMemAddressReserve: virtual addresses only, no memory
+  kCudaStatic = 103,     // a module's __device__ globals (CUPTI records only)
+  kCudaGraph = 104,      // graph memory node backing (CUPTI records; address may be 0)
+  kCudaFree = 112,       // cuMemFree of device, pitch, managed or async memory
+  kCudaFreeHost = 113,
+  kCudaFreeAsync = 114,  // object = stream
+  kCudaVmmRelease = 115,
+  kCudaVmmUnmap = 116,  // the unmapped range, which may end several mappings
+  kCudaReserveFree = 117,
+  kCudaStaticFree = 118,
+  kCudaGraphFree = 119,
+  // Async allocation and free inside stream capture: the driver hands out an
+  // address but no memory exists until the graph runs, so these are not blocks.
+  kCudaCapturedAlloc = 120,
+  kCudaCapturedFree = 121,
+  // An allocation call that failed: size = bytes asked for, result in aux.
+  kCudaFailed = 122,
+  // A memory pool's reserve changed (CUPTI pool records): address = pool,
+  // size = bytes the pool now holds from the device.
+  kCudaPoolReserve = 123,
 };
 
-// True for events that create a live block (heap, mapping or pool).
+// True for events that create a live block (heap, mapping or pool). GPU
+// events have predicates of their own (gpu_event.h).
 constexpr bool is_allocation(EventKind k) {
   auto v = static_cast<uint8_t>(k);
   return (v >= 1 && v <= 13) || k == EventKind::kMmap || k == EventKind::kMremap ||
@@ -88,5 +119,9 @@ struct EventRecord {
   uint8_t reserved[15];
 };
 static_assert(sizeof(EventRecord) == 64);
+
+// Agent-internal flag in EventRecord::reserved[0]: time_ns is already
+// CLOCK_MONOTONIC ns rather than event clock ticks (the writer clears it).
+inline constexpr uint8_t kEventTimeIsNs = 1;
 
 }  // namespace memtide

@@ -28,6 +28,11 @@ CREATE TABLE samples(
   time_ns INTEGER NOT NULL, rss_bytes INTEGER, heap_arena_bytes INTEGER,
   heap_mmap_bytes INTEGER, heap_in_use_bytes INTEGER, heap_free_bytes INTEGER,
   live_heap_bytes INTEGER, live_mmap_bytes INTEGER, live_pool_bytes INTEGER);
+CREATE TABLE gpu_samples(
+  time_ns INTEGER NOT NULL, device INTEGER NOT NULL, live_device_bytes INTEGER,
+  live_managed_bytes INTEGER, live_pinned_bytes INTEGER, live_async_bytes INTEGER,
+  live_physical_bytes INTEGER, live_static_bytes INTEGER, live_graph_bytes INTEGER,
+  driver_used_bytes INTEGER, driver_total_bytes INTEGER);
 CREATE TABLE pages(
   id INTEGER PRIMARY KEY, thread_id INTEGER NOT NULL, first_seq INTEGER NOT NULL,
   last_seq INTEGER NOT NULL, first_time_ns INTEGER NOT NULL, last_time_ns INTEGER NOT NULL,

@@ -1,0 +1,214 @@
+// GPU recording against the fake CUDA driver and runtime (tests/fake_cuda):
+// one allocation of every kind, reached through a runtime's
+// cuGetProcAddress, a library's own lookup and direct libcuda calls, must
+// come out as exactly these events, once each.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+#include "harness.h"
+#include "memtide_common/gpu_event.h"
+
+namespace memtide::test {
+namespace {
+
+constexpr uint64_t KiB = 1024, MiB = 1024 * KiB;
+
+struct Expected {
+  EventKind kind;
+  uint64_t size;  // 0 for frees, which carry no size
+  uint32_t device;
+  GpuApi api;
+  std::string object;  // "" = none
+};
+
+std::vector<Event> gpu_events(const std::vector<Event>& events) {
+  std::vector<Event> out;
+  for (const Event& e : events)
+    if (is_gpu_event(e.record.kind)) out.push_back(e);
+  return out;
+}
+
+std::string object_name(const std::string& db, const GpuAux& aux) {
+  if (aux.object == 0) return "";
+  return query_text(db, "SELECT value FROM strings WHERE id = " + std::to_string(aux.object));
+}
+
+const std::vector<Expected> kEveryKind = {
+    {EventKind::kCudaDevice, 1 * MiB, 0, GpuApi::kMemAlloc, ""},
+    {EventKind::kCudaDevice, 1024 * 10, 0, GpuApi::kMemAllocPitch, ""},
+    {EventKind::kCudaManaged, 2 * MiB, 1, GpuApi::kMemAllocManaged, ""},
+    {EventKind::kCudaPinned, 64 * KiB, 1, GpuApi::kMemHostAlloc, ""},
+    {EventKind::kCudaPinned, 128 * KiB, 1, GpuApi::kMemHostAlloc, ""},
+    {EventKind::kCudaPinned, 4 * KiB, 1, GpuApi::kMemAllocHost, ""},
+    {EventKind::kCudaAsync, 3 * MiB, 1, GpuApi::kMemAllocAsync, "stream 0x1234"},
+    {EventKind::kCudaAsync, 5000, 1, GpuApi::kMemAllocFromPoolAsync, "pool 0x5678"},
+    {EventKind::kCudaCapturedAlloc, 7 * MiB, 1, GpuApi::kMemAllocAsync, "stream 0x9999"},
+    {EventKind::kCudaCapturedFree, 0, 1, GpuApi::kMemFreeAsync, "stream 0x9999"},
+    {EventKind::kCudaFailed, 2ull << 40, 1, GpuApi::kMemAlloc, ""},
+    {EventKind::kCudaReserve, 8 * MiB, kGpuDeviceUnknown, GpuApi::kMemAddressReserve, ""},
+    {EventKind::kCudaVmmCreate, 2 * MiB, 1, GpuApi::kMemCreate, ""},
+    {EventKind::kCudaVmmCreate, 2 * MiB, 1, GpuApi::kMemCreate, ""},
+    {EventKind::kCudaVmmMap, 2 * MiB, 1, GpuApi::kMemMap, "handle"},
+    {EventKind::kCudaVmmMap, 2 * MiB, 1, GpuApi::kMemMap, "handle"},
+    {EventKind::kCudaVmmUnmap, 4 * MiB, 1, GpuApi::kMemUnmap, ""},
+    {EventKind::kCudaVmmRelease, 0, 1, GpuApi::kMemRelease, ""},
+    {EventKind::kCudaVmmRelease, 0, 1, GpuApi::kMemRelease, ""},
+    {EventKind::kCudaReserveFree, 8 * MiB, 1, GpuApi::kMemAddressFree, ""},
+    {EventKind::kCudaDevice, 4 * MiB, 1, GpuApi::kMemAlloc, ""},
+    {EventKind::kCudaFree, 0, 1, GpuApi::kMemFree, ""},
+    {EventKind::kCudaFree, 0, 1, GpuApi::kMemFree, ""},
+    {EventKind::kCudaFree, 0, 1, GpuApi::kMemFree, ""},
+    {EventKind::kCudaFreeHost, 0, 1, GpuApi::kMemFreeHost, ""},
+    {EventKind::kCudaFreeHost, 0, 1, GpuApi::kMemFreeHost, ""},
+    {EventKind::kCudaFreeHost, 0, 1, GpuApi::kMemFreeHost, ""},
+    {EventKind::kCudaFreeAsync, 0, 1, GpuApi::kMemFreeAsync, "stream 0x1234"},
+    {EventKind::kCudaFreeAsync, 0, 1, GpuApi::kMemFreeAsync, "stream 0x1234"},
+};
+
+void expect_every_kind(const std::string& db) {
+  const std::vector<Event> all = read_events(db);
+  const std::vector<Event> events = gpu_events(between_marks(db, all));
+  ASSERT_EQ(events.size(), kEveryKind.size());
+  for (size_t i = 0; i < events.size(); ++i) {
+    SCOPED_TRACE("GPU event " + std::to_string(i) + ": " + event_kind_name(events[i].record.kind));
+    const EventRecord& e = events[i].record;
+    const Expected& want = kEveryKind[i];
+    const GpuAux aux = unpack_gpu_aux(e.aux);
+    EXPECT_EQ(e.kind, want.kind);
+    if (want.size != 0) {
+      EXPECT_EQ(e.size, want.size);
+    }
+    EXPECT_EQ(aux.device, want.device);
+    EXPECT_EQ(aux.api, want.api) << gpu_api_name(aux.api);
+    const std::string object = object_name(db, aux);
+    EXPECT_EQ(object.substr(0, want.object.size()), want.object);
+    EXPECT_EQ(want.object.empty(), object.empty()) << object;
+    if (want.kind == EventKind::kCudaFailed) {
+      EXPECT_EQ(aux.result, 2u);  // out of memory
+    }
+  }
+  // Every allocation has a stack, and it reaches the program's function.
+  const auto& first = events[0].record;
+  EXPECT_NE(first.stack, 0u);
+  const std::vector<std::string> frames = stack_functions(db, first.stack);
+  EXPECT_NE(std::find(frames.begin(), frames.end(), "layer_forward"), frames.end());
+  EXPECT_EQ(query_text(db, "SELECT path FROM scope_paths WHERE id = " +
+                               std::to_string(first.scope)),
+            "layer.0/forward");
+  EXPECT_EQ(events[1].record.scope, first.scope);
+  EXPECT_EQ(events[2].record.scope, 0u);
+  // The library that found the driver on its own is named in its stack.
+  const std::vector<std::string> blas = stack_functions(db, events[20].record.stack);
+  EXPECT_NE(std::find(blas.begin(), blas.end(), "fake_blas_create"), blas.end());
+  EXPECT_EQ(query_int(db, "SELECT coalesce(sum(value), 0) FROM counters "
+                          "WHERE name = 'gpu_unknown_frees'"),
+            0);
+  // The last sample: device 1 still holds the library's 4 MiB workspace.
+  EXPECT_EQ(query_int(db, "SELECT live_device_bytes FROM gpu_samples WHERE device = 1 "
+                          "ORDER BY time_ns DESC LIMIT 1"),
+            static_cast<int64_t>(4 * MiB));
+  EXPECT_EQ(query_int(db, "SELECT live_pinned_bytes + live_managed_bytes + live_async_bytes + "
+                          "live_physical_bytes FROM gpu_samples WHERE device = 1 "
+                          "ORDER BY time_ns DESC LIMIT 1"),
+            0);
+}
+
+std::string program(const std::string& name) {
+  return program_path(name);
+}
+
+TEST(GpuRecording, HooksSeeEveryKindOnceThroughEveryLookupPath) {
+  const std::string db = scratch_dir("gpu_hooks") + "/run.db";
+  RunOptions options;
+  options.env["MEMTIDE_GPU"] = "hooks";
+  RunResult r = run_traced(db, {program("gpu_every_kind")}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_every_kind(db);
+  EXPECT_EQ(query_text(db, "SELECT value FROM meta WHERE key = 'gpu_mode'"), "hooks");
+}
+
+TEST(GpuRecording, AutoModeUsesTheHooks) {
+  const std::string db = scratch_dir("gpu_auto") + "/run.db";
+  RunResult r = run_traced(db, {program("gpu_every_kind")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_every_kind(db);
+  EXPECT_EQ(query_text(db, "SELECT value FROM meta WHERE key = 'gpu_requested'"), "auto");
+  EXPECT_EQ(query_text(db, "SELECT value FROM meta WHERE key = 'gpu_mode'"), "hooks");
+}
+
+TEST(GpuRecording, PerThreadStreamVariantsAreWrappedToo) {
+  const std::string db = scratch_dir("gpu_ptsz") + "/run.db";
+  RunOptions options;
+  options.env["FAKE_CUDART_PER_THREAD"] = "1";
+  RunResult r = run_traced(db, {program("gpu_every_kind")}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_every_kind(db);
+}
+
+TEST(GpuRecording, CuptiWithoutAUsableDriverFallsBackToTheHooks) {
+  // The fake driver loads memtide as its injection library, like the real
+  // one, but CUPTI cannot work against it: memtide says so and records with
+  // the hooks, losing nothing.
+  const std::string db = scratch_dir("gpu_cupti_fallback") + "/run.db";
+  RunOptions options;
+  options.env["MEMTIDE_GPU"] = "cupti";
+  RunResult r = run_traced(db, {program("gpu_every_kind")}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  expect_every_kind(db);
+  EXPECT_EQ(query_text(db, "SELECT value FROM meta WHERE key = 'gpu_mode'"), "hooks");
+  const std::string detail = query_text(db, "SELECT value FROM meta WHERE key = 'gpu_detail'");
+  EXPECT_EQ(detail.rfind("hooks: CUPTI", 0), 0u) << detail;
+}
+
+TEST(GpuRecording, OffRecordsNoGpuEventsAndLeavesTheProgramAlone) {
+  const std::string db = scratch_dir("gpu_off") + "/run.db";
+  RunOptions options;
+  options.env["MEMTIDE_GPU"] = "off";
+  RunResult r = run_traced(db, {program("gpu_every_kind")}, options);
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_TRUE(gpu_events(read_events(db)).empty());
+  EXPECT_EQ(query_text(db, "SELECT value FROM meta WHERE key = 'gpu_mode'"), "off");
+}
+
+TEST(GpuRecording, DlsymNextStaysRelativeToItsCaller) {
+  const std::string db = scratch_dir("gpu_rtld_next") + "/run.db";
+  RunResult r = run_traced(db, {program("gpu_every_kind")});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // From the program, the next object is the preloaded agent; from a library
+  // loaded after the agent, it is libc.
+  EXPECT_NE(r.out.find("next malloc from main: libmemtide.so"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("next malloc from fake_blas: libc.so.6"), std::string::npos) << r.out;
+}
+
+TEST(GpuRecording, NoDriverLeavesAValidHostTrace) {
+  const std::string db = scratch_dir("gpu_no_driver") + "/run.db";
+  RunOptions options;
+  options.env["FAKE_CUDA_DRIVER"] = "/nonexistent/libcuda.so.1";
+  for (const char* mode : {"auto", "cupti"}) {
+    SCOPED_TRACE(mode);
+    options.env["MEMTIDE_GPU"] = mode;
+    RunResult r = run_traced(db, {program("gpu_no_driver")}, options);
+    ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+    const std::vector<Event> events = between_marks(db, read_events(db));
+    EXPECT_TRUE(gpu_events(events).empty());
+    // The program's own block (the failed driver load allocates too).
+    uint64_t block = 0;
+    for (const Event& e : events)
+      if (e.record.kind == EventKind::kMalloc && e.record.size == 4096) block = e.record.address;
+    ASSERT_NE(block, 0u);
+    EXPECT_EQ(std::count_if(events.begin(), events.end(),
+                            [block](const Event& e) {
+                              return e.record.kind == EventKind::kFree && e.record.address == block;
+                            }),
+              1);
+    EXPECT_EQ(query_int(db, "SELECT value FROM meta WHERE key = 'ended_cleanly'"), 1);
+    const std::string detail = query_text(db, "SELECT value FROM meta WHERE key = 'gpu_detail'");
+    EXPECT_FALSE(detail.empty());
+  }
+}
+
+}  // namespace
+}  // namespace memtide::test
