@@ -8,13 +8,13 @@ namespace {
 
 // Out of memory is an answer (the caching allocator then frees its cache and retries); any
 // other failure is an error.
-void* null_if_out_of_memory(cudaError_t status, void* p, const char* call) {
+bool out_of_memory(cudaError_t status, const char* call) {
   if (status == cudaErrorMemoryAllocation) {
     (void)cudaGetLastError();
-    return nullptr;
+    return true;
   }
   check_cuda(status, call, __FILE__, __LINE__);
-  return p;
+  return false;
 }
 
 #if CUDART_VERSION >= 13000
@@ -30,7 +30,7 @@ cudaMemLocation location_of(int device) {
 
 void* CudaMallocSource::allocate_segment(size_t bytes) {
   void* p = nullptr;
-  return null_if_out_of_memory(cudaMalloc(&p, bytes), p, "cudaMalloc");
+  return out_of_memory(cudaMalloc(&p, bytes), "cudaMalloc") ? nullptr : p;
 }
 
 void CudaMallocSource::free_segment(void* segment, size_t) {
@@ -39,9 +39,10 @@ void CudaMallocSource::free_segment(void* segment, size_t) {
 
 void* ManagedSource::allocate_segment(size_t bytes) {
   void* p = nullptr;
-  p = null_if_out_of_memory(cudaMallocManaged(&p, bytes, cudaMemAttachGlobal), p,
-                            "cudaMallocManaged");
-  if (p != nullptr && hints_) {
+  if (out_of_memory(cudaMallocManaged(&p, bytes, cudaMemAttachGlobal), "cudaMallocManaged")) {
+    return nullptr;
+  }
+  if (hints_) {
 #if CUDART_VERSION >= 13000
     CUDA_CHECK(cudaMemAdvise(p, bytes, cudaMemAdviseSetPreferredLocation, location_of(device_)));
 #else
