@@ -18,6 +18,9 @@ Commands:
   info [--json] FILE...
                  what a trace holds: events by kind, threads, processes, scopes,
                  duration, whether the run ended cleanly
+  gpu [--json] [--at-mark NAME] FILE...
+                 GPU memory per device and class: peak, live at the end by the
+                 library that allocated it, failed calls, what GPU tracking did
   help           this text; `memtide run --help` lists the agent's options
 
 Exit status:
@@ -51,6 +54,7 @@ int main(int argc, char** argv) {
   }
   if (command == "run") return memtide::cli::run_command(args, self_path(argv[0]));
   if (command == "info") return memtide::cli::info_command(args);
+  if (command == "gpu") return memtide::cli::gpu_command(args);
   fprintf(stderr, "memtide: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return memtide::cli::kExitUsage;
 }
