@@ -79,6 +79,12 @@ class Origins {
   std::unordered_map<uint32_t, std::string> cache_;
 };
 
+// Mappings are views of physical memory and reservations are addresses only:
+// neither adds bytes to what an origin holds.
+bool is_memory(GpuMemoryClass c) {
+  return c != GpuMemoryClass::kMapped && c != GpuMemoryClass::kReserved;
+}
+
 struct Block {
   uint64_t size;
   uint32_t device;
@@ -110,7 +116,8 @@ class Replay {
       out_.devices[level.first].pool_reserved_bytes += level.second;
     for (auto& c : live_)
       for (const auto& [address, block] : c)
-        out_.devices[block.device].live_by_origin[block.origin] += block.size;
+        if (is_memory(block.memory_class))
+          out_.devices[block.device].live_by_origin[block.origin] += block.size;
   }
 
   void snapshot(GpuLiveAtMark& at) {
@@ -118,7 +125,7 @@ class Replay {
     for (auto& c : live_)
       for (const auto& [address, block] : c) {
         at.bytes_by_class[block.device][gpu_memory_class_name(block.memory_class)] += block.size;
-        at.bytes_by_origin[block.device][block.origin] += block.size;
+        if (is_memory(block.memory_class)) at.bytes_by_origin[block.device][block.origin] += block.size;
       }
   }
 

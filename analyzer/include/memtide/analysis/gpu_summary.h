@@ -22,7 +22,8 @@ struct GpuClassTotals {
 
 struct GpuDeviceSummary {
   std::map<std::string, GpuClassTotals> by_class;  // gpu_memory_class_name -> totals
-  std::map<std::string, uint64_t> live_by_origin;  // origin module -> live bytes (all classes)
+  // origin module -> live bytes of memory (mappings and reservations excluded)
+  std::map<std::string, uint64_t> live_by_origin;
   uint64_t pool_reserved_bytes = 0;                // from CUPTI pool records
 };
 

@@ -1,0 +1,134 @@
+"""Reads the logs of scripts/gpu-check.sh and prints the results table."""
+import json
+import os
+import re
+import statistics
+import sys
+
+logs = sys.argv[1]
+rows = []  # (check, result, detail)
+
+
+def read(name):
+    try:
+        with open(os.path.join(logs, name)) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def gpu(name):
+    try:
+        return json.loads(read(name + ".gpu.json"))
+    except ValueError:
+        return {}
+
+
+def rc(name):
+    m = re.search(r"^%s rc=(\d+)" % re.escape(name), read("runs.txt"), re.M)
+    return int(m.group(1)) if m else None
+
+
+def check(name, ok, detail):
+    rows.append((name, "PASS" if ok else "FAIL", detail))
+
+
+def classes(summary, device="0"):
+    return summary.get("devices", {}).get(device, {}).get("classes", {})
+
+
+def count(summary, cls, device="0"):
+    return classes(summary, device).get(cls, {}).get("allocations", 0)
+
+
+# 1. every kind
+APP = {"managed": 1, "pinned": 2, "async": 2, "vmm_physical": 1, "vmm_mapped": 1}
+counts = {}
+for runtime in ("static", "shared"):
+    for mode in ("hooks", "cupti"):
+        name = f"app_{runtime}_{mode}"
+        s = gpu(name)
+        c = {k: count(s, k) for k in ("device", "managed", "pinned", "async", "vmm_physical", "vmm_mapped")}
+        c["va_reserved"] = count(s, "va_reserved", "unknown")
+        counts[name] = c
+        exact = all(c[k] == v for k, v in APP.items())
+        live = sum(v.get("live_bytes", 0) for k, v in classes(s).items() if k not in ("static", "graph"))
+        ok = rc(name) == 0 and s.get("mode") == mode and exact and c["device"] >= 4 \
+            and s.get("unknown_frees", 1) == 0 and s.get("captured_allocations", 0) == 1 and live == 0
+        extra = ""
+        if mode == "cupti":
+            extra = f" static={count(s, 'static')} graph={count(s, 'graph')}"
+        check(name, ok, f"mode={s.get('mode')} {c} captured={s.get('captured_allocations')} "
+              f"unknown_frees={s.get('unknown_frees')} live_end={live}{extra}")
+    same = counts[f"app_{runtime}_hooks"] == counts[f"app_{runtime}_cupti"]
+    check(f"app_{runtime}: hooks == cupti", same, "identical counts per class: no double counting")
+
+# 2. engine
+check("engine_test (CUDA vs CPU engine)", rc("engine_test") == 0,
+      (read("engine_test.out").strip().splitlines() or ["no output"])[-1])
+def wall_ms(name):
+    m = re.search(r"^%s rc=0 wall_ms=(\d+)" % re.escape(name), read("runs.txt"), re.M)
+    return int(m.group(1)) if m else None
+
+
+walls = {kind: [wall_ms(f"engine_{kind}_{i}") for i in (1, 2, 3)] for kind in ("bare", "hooks")}
+s = gpu("engine_hooks_1")
+ok = all(w is not None for w in walls["bare"] + walls["hooks"]) and count(s, "device") >= 1
+detail = f"device segments={count(s, 'device')} frees={classes(s).get('device', {}).get('frees')}"
+if ok:
+    b, h = statistics.median(walls["bare"]), statistics.median(walls["hooks"])
+    detail += f" 2000 steps wall_ms median bare={b} traced={h} ratio={h / b:.3f}"
+check("engine --device cuda --pool", ok, detail)
+u = gpu("engine_unified")
+check("engine --unified", rc("engine_unified") == 0 and count(u, "managed") >= 1,
+      f"managed allocations={count(u, 'managed')} device={count(u, 'device')}")
+n = gpu("engine_nopool")
+check("engine without --pool", rc("engine_nopool") == 0 and count(n, "device") > count(s, "device"),
+      f"device allocations={count(n, 'device')} (pooled: {count(s, 'device')})")
+
+
+# 3. torch
+def torch_line(name):
+    m = re.search(r"^TORCH (.*)$", read(name + ".out"), re.M)
+    return json.loads(m.group(1)) if m else {}
+
+
+for tag, measure in (("default", "origin"), ("expandable_segments", "vmm_physical"),
+                     ("backend", "async")):
+    bare_t, traced_t = torch_line(f"torch_{tag}_bare"), torch_line(f"torch_{tag}_hooks")
+    s = gpu(f"torch_{tag}_hooks")
+    at = s.get("at_mark", {}).get("0", {})
+    if measure == "origin":
+        got, want, what = at.get("by_origin", {}).get("libc10_cuda.so"), traced_t.get("reserved"), "reserved"
+    elif measure == "vmm_physical":
+        got, want, what = at.get("by_class", {}).get("vmm_physical"), traced_t.get("reserved"), "reserved"
+    else:
+        got, want, what = at.get("by_class", {}).get("async"), traced_t.get("allocated"), "allocated"
+    ratio = traced_t.get("step_ms", 0) / bare_t["step_ms"] if bare_t.get("step_ms") else None
+    others = {k: v for k, v in at.get("by_origin", {}).items() if k != "libc10_cuda.so"}
+    check(f"torch {tag}: trace == torch {what}", got is not None and got == want,
+          f"trace={got} torch={want} other origins={others} step_ms bare={bare_t.get('step_ms', 0):.2f} "
+          f"traced={traced_t.get('step_ms', 0):.2f} ratio={ratio if ratio is None else round(ratio, 3)}")
+c = gpu("torch_default_cupti")
+t = torch_line("torch_default_cupti")
+got = c.get("at_mark", {}).get("0", {}).get("by_origin", {}).get("libc10_cuda.so")
+check("torch default, cupti: trace == torch reserved", got is not None and got == t.get("reserved"),
+      f"mode={c.get('mode')} trace={got} torch={t.get('reserved')}")
+
+# 4. profiler
+def cuda_events(name):
+    m = re.search(r"cuda_events=(\d+)", read(name + ".out"))
+    return int(m.group(1)) if m else -1
+
+
+b, h = cuda_events("profiler_bare"), cuda_events("profiler_hooks")
+check("torch.profiler beside hooks keeps CUDA events", h > 0 and b > 0, f"bare={b} traced={h}")
+
+print(read("machine.txt").strip())
+print()
+print("| check | result | detail |")
+print("|---|---|---|")
+for name, result, detail in rows:
+    print(f"| {name} | {result} | {detail} |")
+print()
+print(read("runs.txt").strip().splitlines()[-1] if read("runs.txt") else "no runs")
