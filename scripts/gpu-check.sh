@@ -27,6 +27,8 @@ for d in /usr/local/cuda/lib64 $(python3 -c 'import nvidia,os;print(os.path.dirn
   [ -e "$d/libcublas.so.13" ] && export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d
 done
 elapsed() { echo $(( $(date +%s) - start )); }
+# GPU_CHECK_ONLY=app,engine,torch,profiler runs only those sections.
+want() { [ -z "${GPU_CHECK_ONLY:-}" ] || [[ ",$GPU_CHECK_ONLY," == *",$1,"* ]]; }
 
 # traced NAME MODE CMD...: runs CMD under the agent, writes NAME.db, NAME.out/.err
 traced() {
@@ -51,34 +53,51 @@ bare() {
   grep PRETTY_NAME /etc/os-release; } >"$logs/machine.txt" 2>&1
 
 # 1. One allocation of every kind, static and shared cudart, both mechanisms.
-for runtime in static shared; do
+want app && for runtime in static shared; do
   for mode in hooks cupti; do
     traced "app_${runtime}_$mode" $mode "$kit/apps/every_kind_$runtime"
   done
 done
 
 # 2. The sample engine on the GPU, bare and traced (overhead), with --unified.
-bare engine_test "$kit/apps/memtide-engine-cuda-test"
-for i in 1 2 3; do
+want engine && bare engine_test "$kit/apps/memtide-engine-cuda-test"
+want engine && for i in 1 2 3; do
   bare "engine_bare_$i" "$kit/apps/memtide-sample-mlp" --device cuda --pool --steps 2000
   traced "engine_hooks_$i" hooks "$kit/apps/memtide-sample-mlp" --device cuda --pool --steps 2000
 done
-traced engine_unified hooks "$kit/apps/memtide-sample-mlp" --device cuda --pool --unified --steps 50
-traced engine_nopool hooks "$kit/apps/memtide-sample-mlp" --device cuda --steps 50
+want engine && traced engine_unified hooks "$kit/apps/memtide-sample-mlp" --device cuda --pool --unified --steps 50
+want engine && traced engine_nopool hooks "$kit/apps/memtide-sample-mlp" --device cuda --steps 50
 
 # 3. PyTorch in its three allocator modes, bare and traced; default also with CUPTI.
 train=$root/scripts/gpu/torch_train.py
-for conf in default expandable_segments:True backend:cudaMallocAsync; do
+want torch && for conf in default expandable_segments:True backend:cudaMallocAsync; do
   tag=${conf%%:*}
   [ "$conf" = default ] && conf=""
-  PYTORCH_CUDA_ALLOC_CONF=$conf bare "torch_${tag}_bare" python3 "$train"
-  PYTORCH_CUDA_ALLOC_CONF=$conf traced "torch_${tag}_hooks" hooks python3 "$train"
+  PYTORCH_CUDA_ALLOC_CONF=$conf bare "torch_${tag}_bare" python3 -X faulthandler "$train"
+  PYTORCH_CUDA_ALLOC_CONF=$conf traced "torch_${tag}_hooks" hooks python3 -X faulthandler "$train"
 done
-traced torch_default_cupti cupti python3 "$train"
+want torch && traced torch_default_cupti cupti python3 -X faulthandler "$train"
 
 # 4. torch.profiler alongside memtide's hooks keeps its CUDA events.
-bare profiler_bare python3 "$root/scripts/gpu/torch_profiler.py"
-traced profiler_hooks hooks python3 "$root/scripts/gpu/torch_profiler.py"
+want profiler && bare profiler_bare python3 "$root/scripts/gpu/torch_profiler.py"
+want profiler && traced profiler_hooks hooks python3 "$root/scripts/gpu/torch_profiler.py"
+
+# 5. What GPU tracking adds: longer runs bare, traced without GPU tracking
+# (MEMTIDE_GPU=off: host only) and traced with it, side by side.
+if want overhead; then
+  for conf in default backend:cudaMallocAsync; do
+    tag=${conf%%:*}
+    [ "$conf" = default ] && conf=""
+    PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 bare "overhead_${tag}_bare" python3 "$train"
+    PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 traced "overhead_${tag}_off" off python3 "$train"
+    PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 traced "overhead_${tag}_hooks" hooks python3 "$train"
+  done
+  for i in 1 2 3; do
+    bare "overhead_engine_bare_$i" "$kit/apps/memtide-sample-mlp" --device cuda --steps 2000
+    traced "overhead_engine_off_$i" off "$kit/apps/memtide-sample-mlp" --device cuda --steps 2000
+    traced "overhead_engine_hooks_$i" hooks "$kit/apps/memtide-sample-mlp" --device cuda --steps 2000
+  done
+fi
 
 echo "total=$(elapsed)s" >>"$logs/runs.txt"
 python3 "$root/scripts/gpu/check_results.py" "$logs" | tee "$out/results.md"

@@ -1,83 +1,105 @@
 // dlsym and dlvsym, interposed so that memtide sees how CUDA libraries find
-// the driver (gpu/cuda_hooks.h). Every other lookup returns what libc would
-// have returned to the caller.
+// the driver (gpu/cuda_hooks.h).
+//
+// libc's dlsym reads its caller from its own return address: RTLD_NEXT means
+// "after the caller", RTLD_DEFAULT searches the caller's scope (a library
+// dlopen'ed RTLD_LOCAL sees its own dependencies). A wrapper that calls libc
+// would make memtide the caller. So the exported entry points are assembly
+// trampolines that *jump* to libc's function, leaving the program's return
+// address in place, for every symbol but the CUDA driver entry points memtide
+// wraps ("cuGetProcAddress...", "cuMem..."), which go through its filter.
 //
 // These run before any constructor (cuBLASLt's own constructor calls dlsym
-// before the preloaded agent's), so nothing here depends on initialised
-// globals beyond constant-initialised atomics.
+// before the preloaded agent's), so nothing here needs initialised globals.
 #include <dlfcn.h>
-#include <link.h>
 
-#include "agent_state.h"
 #include "gpu/cuda_hooks.h"
 #include "libc_symbols.h"
 
-namespace memtide::agent {
-extern uint64_t g_agent_code_begin;
-extern uint64_t g_agent_code_end;
-}  // namespace memtide::agent
-
 using namespace memtide::agent;
 
-namespace {
+extern "C" {
 
-bool inside_agent(const void* address) {
-  auto a = reinterpret_cast<uint64_t>(address);
-  return a >= g_agent_code_begin && a < g_agent_code_end;
+__attribute__((visibility("hidden"))) void* memtide_libc_dlsym = nullptr;
+__attribute__((visibility("hidden"))) void* memtide_libc_dlvsym = nullptr;
+
+// Called from the trampolines on their first use.
+__attribute__((visibility("hidden"))) void* memtide_resolve_dlsym() {
+  memtide_libc_dlsym = reinterpret_cast<void*>(libc_dlsym());
+  return memtide_libc_dlsym;
 }
 
-link_map* object_of(const void* address) {
-  Dl_info info;
-  link_map* map = nullptr;
-  if (dladdr1(address, &info, reinterpret_cast<void**>(&map), RTLD_DL_LINKMAP) == 0) return nullptr;
-  return map;
+__attribute__((visibility("hidden"))) void* memtide_resolve_dlvsym() {
+  memtide_libc_dlvsym = reinterpret_cast<void*>(libc_dlvsym());
+  return memtide_libc_dlvsym;
 }
 
-void* lookup(void* handle, const char* symbol, const char* version) {
-  if (version == nullptr) {
-    DlsymFunction real_dlsym = libc_dlsym();
-    return real_dlsym ? real_dlsym(handle, symbol) : nullptr;
-  }
-  DlvsymFunction real_dlvsym = libc_dlvsym();
-  return real_dlvsym ? real_dlvsym(handle, symbol, version) : nullptr;
+// Driver symbols: looked up from memtide (their RTLD_NEXT/RTLD_DEFAULT
+// subtleties do not arise for the CUDA libraries, which look the driver up
+// by handle), then handed out wrapped.
+__attribute__((visibility("hidden"))) void* memtide_dlsym_driver(void* handle,
+                                                                  const char* symbol) {
+  DlsymFunction real = libc_dlsym();
+  void* found = real ? real(handle, symbol) : nullptr;
+  return found ? gpu::filter_driver_symbol(symbol, found) : nullptr;
 }
 
-// RTLD_NEXT means "after the caller", and libc reads the caller from its own
-// return address, which is now memtide. Walk the objects loaded after the
-// caller instead, in load order, taking the first that defines the symbol.
-// A versioned RTLD_NEXT lookup (dlvsym) is left to libc, relative to memtide.
-void* lookup_next(const void* caller, const char* symbol, const char* version) {
-  link_map* self = object_of(caller);
-  if (self == nullptr || version != nullptr) return lookup(RTLD_NEXT, symbol, version);
-  return find_symbol_after(self->l_addr, symbol);
+__attribute__((visibility("hidden"))) void* memtide_dlvsym_driver(void* handle,
+                                                                   const char* symbol,
+                                                                   const char* version) {
+  DlvsymFunction real = libc_dlvsym();
+  void* found = real ? real(handle, symbol, version) : nullptr;
+  return found ? gpu::filter_driver_symbol(symbol, found) : nullptr;
 }
 
-void* lookup_for(const void* caller, void* handle, const char* symbol, const char* version) {
-  if (symbol == nullptr || inside_agent(caller)) return lookup(handle, symbol, version);
-  if (handle == RTLD_NEXT) return lookup_next(caller, symbol, version);
-  void* found = lookup(handle, symbol, version);
-  // RTLD_DEFAULT also searches the caller's own local scope (a library
-  // dlopen'ed with RTLD_LOCAL and its dependencies), which memtide's scope
-  // lacks.
-  if (found == nullptr && handle == RTLD_DEFAULT) {
-    if (link_map* map = object_of(caller)) found = lookup(map, symbol, version);
-  }
-  return found;
-}
+}  // extern "C"
 
-}  // namespace
+// dlsym(handle, symbol) and dlvsym(handle, symbol, version): symbol in %rsi.
+// Stack alignment: on entry %rsp is 8 mod 16; two pushes and 8 bytes make the
+// call to the resolver aligned.
+#define MEMTIDE_DL_TRAMPOLINE(name, real, resolve, driver)         \
+  ".text\n"                                                        \
+  ".globl " #name "\n"                                             \
+  ".type " #name ", @function\n"                                   \
+  #name ":\n"                                                      \
+  "  .cfi_startproc\n"                                             \
+  "  movq " #real "(%rip), %rax\n"                                 \
+  "  testq %rax, %rax\n"                                           \
+  "  jnz 1f\n"                                                     \
+  "  pushq %rdi\n"                                                 \
+  "  .cfi_adjust_cfa_offset 8\n"                                   \
+  "  pushq %rsi\n"                                                 \
+  "  .cfi_adjust_cfa_offset 8\n"                                   \
+  "  pushq %rdx\n"                                                 \
+  "  .cfi_adjust_cfa_offset 8\n"                                   \
+  "  call " #resolve "\n"                                          \
+  "  popq %rdx\n"                                                  \
+  "  .cfi_adjust_cfa_offset -8\n"                                  \
+  "  popq %rsi\n"                                                  \
+  "  .cfi_adjust_cfa_offset -8\n"                                  \
+  "  popq %rdi\n"                                                  \
+  "  .cfi_adjust_cfa_offset -8\n"                                  \
+  "  testq %rax, %rax\n"                                           \
+  "  jz 3f\n"                                                      \
+  "1:\n"                                                           \
+  "  testq %rsi, %rsi\n"                                           \
+  "  jz 2f\n"                                                      \
+  "  cmpb $0x63, (%rsi)\n" /* 'c' */                               \
+  "  jne 2f\n"                                                     \
+  "  cmpb $0x75, 1(%rsi)\n" /* 'u' */                              \
+  "  jne 2f\n"                                                     \
+  "  cmpb $0x47, 2(%rsi)\n" /* 'G': cuGetProcAddress */            \
+  "  je 3f\n"                                                      \
+  "  cmpb $0x4d, 2(%rsi)\n" /* 'M': cuMem... */                    \
+  "  je 3f\n"                                                      \
+  "2:\n"                                                           \
+  "  jmp *%rax\n"                                                  \
+  "3:\n"                                                           \
+  "  jmp " #driver "\n"                                            \
+  "  .cfi_endproc\n"                                               \
+  ".size " #name ", .-" #name "\n"
 
-extern "C" __attribute__((visibility("default"))) void* dlsym(void* handle, const char* symbol) {
-  const void* caller = __builtin_return_address(0);
-  void* found = lookup_for(caller, handle, symbol, nullptr);
-  return found != nullptr && !inside_agent(caller) ? gpu::filter_driver_symbol(symbol, found)
-                                                   : found;
-}
-
-extern "C" __attribute__((visibility("default"))) void* dlvsym(void* handle, const char* symbol,
-                                                               const char* version) {
-  const void* caller = __builtin_return_address(0);
-  void* found = lookup_for(caller, handle, symbol, version);
-  return found != nullptr && !inside_agent(caller) ? gpu::filter_driver_symbol(symbol, found)
-                                                   : found;
-}
+__asm__(MEMTIDE_DL_TRAMPOLINE(dlsym, memtide_libc_dlsym, memtide_resolve_dlsym,
+                              memtide_dlsym_driver)
+            MEMTIDE_DL_TRAMPOLINE(dlvsym, memtide_libc_dlvsym, memtide_resolve_dlvsym,
+                                  memtide_dlvsym_driver));

@@ -89,23 +89,6 @@ int visit(dl_phdr_info* info, size_t, void* data) {
   return search->found != nullptr;
 }
 
-struct NextSearch {
-  uintptr_t caller_bias;
-  bool passed_caller;
-  const char* name;
-  void* found;
-};
-
-int visit_after_caller(dl_phdr_info* info, size_t, void* data) {
-  auto* search = static_cast<NextSearch*>(data);
-  if (!search->passed_caller) {
-    search->passed_caller = info->dlpi_addr == search->caller_bias;
-    return 0;
-  }
-  search->found = lookup(info, search->name);
-  return search->found != nullptr;
-}
-
 std::atomic<void*> g_dlsym{nullptr}, g_dlvsym{nullptr};
 
 }  // namespace
@@ -113,12 +96,6 @@ std::atomic<void*> g_dlsym{nullptr}, g_dlvsym{nullptr};
 void* find_default_symbol(const char* object_suffix, const char* name) {
   Search search{object_suffix, name, nullptr};
   dl_iterate_phdr(visit, &search);
-  return search.found;
-}
-
-void* find_symbol_after(uintptr_t caller_bias, const char* name) {
-  NextSearch search{caller_bias, false, name, nullptr};
-  dl_iterate_phdr(visit_after_caller, &search);
   return search.found;
 }
 

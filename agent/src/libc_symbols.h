@@ -20,8 +20,4 @@ DlvsymFunction libc_dlvsym();
 // ends in `object_suffix`; null when absent.
 void* find_default_symbol(const char* object_suffix, const char* name);
 
-// The default-version definition of `name` in the first object loaded after
-// the one whose load bias is `caller_bias` (RTLD_NEXT, seen from that object).
-void* find_symbol_after(uintptr_t caller_bias, const char* name);
-
 }  // namespace memtide::agent

@@ -1,8 +1,15 @@
 #include "signal_chain.h"
 
+#include <dlfcn.h>
 #include <pthread.h>
 #include <signal.h>
 #include <string.h>
+#include <unistd.h>
+
+#include <cstdio>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
 
 #include <atomic>
 
@@ -62,6 +69,32 @@ bool is_fault(int sig) {
   return sig == SIGSEGV || sig == SIGBUS || sig == SIGFPE || sig == SIGILL;
 }
 
+// A program that dies of a fault under memtide (and not without it) must be
+// diagnosable from its stderr: the faulting address and the native stack,
+// each frame as module+offset and symbol where dladdr knows one.
+void report_fault(int sig, const siginfo_t* info) {
+  if (options().quiet) return;
+  char line[512];
+  int n = snprintf(line, sizeof line, "memtide: process %d received %s (address %p); stack:\n",
+                   int(getpid()), end_reason_for(sig) + 7, info ? info->si_addr : nullptr);
+  if (write(2, line, size_t(n)) < 0) return;
+  void* frames[48];
+  const int count = unw_backtrace(frames, 48);
+  for (int i = 0; i < count; ++i) {
+    Dl_info where;
+    const char* module = "?";
+    const char* symbol = "";
+    uintptr_t offset = reinterpret_cast<uintptr_t>(frames[i]);
+    if (dladdr(frames[i], &where) && where.dli_fname) {
+      module = where.dli_fname;
+      offset -= reinterpret_cast<uintptr_t>(where.dli_fbase);
+      if (where.dli_sname) symbol = where.dli_sname;
+    }
+    n = snprintf(line, sizeof line, "  #%d %s+0x%lx %s\n", i, module, (unsigned long)offset, symbol);
+    if (write(2, line, size_t(n)) < 0) return;
+  }
+}
+
 void on_signal(int sig, siginfo_t* info, void* context) {
   const int saved_errno = errno;
   struct sigaction& program = g_program[sig].action;
@@ -77,6 +110,7 @@ void on_signal(int sig, siginfo_t* info, void* context) {
   errno = saved_errno;
   if (program.sa_handler == SIG_IGN) return;
   if (fatal) {
+    if (is_fault(sig)) report_fault(sig, info);
     set_phase(Phase::kFinished);
     struct sigaction dfl;
     memset(&dfl, 0, sizeof(dfl));

@@ -124,6 +124,24 @@ def cuda_events(name):
 b, h = cuda_events("profiler_bare"), cuda_events("profiler_hooks")
 check("torch.profiler beside hooks keeps CUDA events", h > 0 and b > 0, f"bare={b} traced={h}")
 
+# 5. overhead of GPU tracking
+if read("overhead_default_bare.out"):
+    for tag in ("default", "backend"):
+        ms = {m: torch_line(f"overhead_{tag}_{m}").get("step_ms") for m in ("bare", "off", "hooks")}
+        if all(ms.values()):
+            gpu_ratio = ms["hooks"] / ms["off"]
+            check(f"overhead torch {tag} (200 steps)", gpu_ratio < 1.05,
+                  f"step_ms bare={ms['bare']:.3f} host-only={ms['off']:.3f} host+GPU={ms['hooks']:.3f} "
+                  f"GPU tracking adds {100 * (gpu_ratio - 1):.1f}%, all tracing {100 * (ms['hooks'] / ms['bare'] - 1):.1f}%")
+        else:
+            check(f"overhead torch {tag} (200 steps)", False, f"missing runs {ms}")
+    w = {m: [wall_ms(f"overhead_engine_{m}_{i}") for i in (1, 2, 3)] for m in ("bare", "off", "hooks")}
+    if all(x is not None for v in w.values() for x in v):
+        med = {m: statistics.median(v) for m, v in w.items()}
+        check("overhead engine (2000 steps, no pool)", med["hooks"] / med["off"] < 1.05,
+              f"wall_ms median bare={med['bare']} host-only={med['off']} host+GPU={med['hooks']} "
+              f"GPU tracking adds {100 * (med['hooks'] / med['off'] - 1):.1f}%")
+
 print(read("machine.txt").strip())
 print()
 print("| check | result | detail |")

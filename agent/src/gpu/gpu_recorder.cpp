@@ -82,12 +82,24 @@ bool end_blocks(State& s, const Call& call) {
   return false;
 }
 
+// The last stream or pool a thread named: training loops allocate on the same
+// stream again and again, and interning its name takes the tables' lock.
+struct LastObject {
+  const char* type;
+  uint64_t handle;
+  uint32_t id;
+};
+__attribute__((tls_model("initial-exec"))) thread_local LastObject t_last_object = {nullptr, 0, 0};
+
 uint32_t object_id(const Call& call) {
   if (call.object_type == nullptr) return 0;
+  LastObject& last = t_last_object;
+  if (last.type == call.object_type && last.handle == call.object) return last.id;
   char text[64];
   snprintf(text, sizeof text, "%s 0x%llx", call.object_type,
            static_cast<unsigned long long>(call.object));
-  return name_tables().intern_string(text);
+  last = {call.object_type, call.object, name_tables().intern_string(text)};
+  return last.id;
 }
 
 // Bookkeeping under the lock; returns the kind to record, or false to drop.
