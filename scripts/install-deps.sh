@@ -7,6 +7,7 @@ packages=(
   build-essential cmake pkg-config binutils
   libsqlite3-dev sqlite3 libunwind-dev libzstd-dev nlohmann-json3-dev
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
+  libdw-dev elfutils
   chromium
   "$@"
 )

@@ -14,6 +14,7 @@ inline constexpr int kExitUsage = 2;
 int run_command(const std::vector<std::string>& args, const std::string& self_path);
 int info_command(const std::vector<std::string>& args);
 int gpu_command(const std::vector<std::string>& args);
+int symbolize_command(const std::vector<std::string>& args);
 
 // Where libmemtide.so is: MEMTIDE_AGENT, else beside this executable in the
 // build tree or the install tree. Empty when not found.

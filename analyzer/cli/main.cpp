@@ -21,6 +21,10 @@ Commands:
   gpu [--json] [--at-mark NAME] FILE...
                  GPU memory per device and class: peak, live at the end by the
                  library that allocated it, failed calls, what GPU tracking did
+  symbolize [--sysroot DIR] [--search-path DIR]... FILE...
+                 resolve every stack to functions, files and lines (inlined
+                 calls included) and store them in the trace, so that reports
+                 need no binaries afterwards
   help           this text; `memtide run --help` lists the agent's options
 
 Exit status:
@@ -55,6 +59,7 @@ int main(int argc, char** argv) {
   if (command == "run") return memtide::cli::run_command(args, self_path(argv[0]));
   if (command == "info") return memtide::cli::info_command(args);
   if (command == "gpu") return memtide::cli::gpu_command(args);
+  if (command == "symbolize") return memtide::cli::symbolize_command(args);
   fprintf(stderr, "memtide: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return memtide::cli::kExitUsage;
 }

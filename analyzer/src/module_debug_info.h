@@ -1,0 +1,49 @@
+// One binary opened with libdwfl, answering "which functions, file and line
+// are at this address": the DWARF scopes give the chain of inlined calls, the
+// ELF symbol table a name where there is no DWARF. Debug info split off into
+// a separate file is found through the build-id and .gnu_debuglink under the
+// directories of `debuginfo_path` (libdwfl's format, ':'-separated).
+#pragma once
+
+#include <elfutils/libdwfl.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "memtide/analysis/report_data.h"
+
+namespace memtide::analysis {
+
+class ModuleDebugInfo {
+ public:
+  // Null, with `error` set, when `file` cannot be read as ELF.
+  static std::unique_ptr<ModuleDebugInfo> open(const std::string& file,
+                                               const std::string& debuginfo_path,
+                                               std::string& error);
+  ~ModuleDebugInfo();
+  ModuleDebugInfo(const ModuleDebugInfo&) = delete;
+  ModuleDebugInfo& operator=(const ModuleDebugInfo&) = delete;
+
+  // The frames at `address`, a virtual address of the file, innermost first:
+  // function (demangled), file, line and inlined; module fields are left to
+  // the caller. Empty when neither DWARF nor a symbol covers the address.
+  std::vector<ReportFrame> frames_at(uint64_t address);
+
+ private:
+  explicit ModuleDebugInfo(const std::string& debuginfo_path);
+  std::vector<ReportFrame> frames_from_dwarf(Dwarf_Die* cu, uint64_t dwarf_address);
+
+  // libdwfl keeps pointers to the callbacks and the path for the Dwfl's life.
+  std::string debuginfo_path_;
+  char* debuginfo_path_pointer_ = nullptr;
+  Dwfl_Callbacks callbacks_{};
+  Dwfl* dwfl_ = nullptr;
+  Dwfl_Module* module_ = nullptr;
+};
+
+// A C++ symbol demangled ("ns::f(int)"); other names unchanged.
+std::string demangle(const char* name);
+
+}  // namespace memtide::analysis
