@@ -43,7 +43,7 @@ std::string escape_html(std::string_view text) {
 
 template <typename... Args>
 std::string printf_string(const char* format, Args... args) {
-  char buffer[96];
+  char buffer[128];
   snprintf(buffer, sizeof buffer, format, args...);
   return buffer;
 }
@@ -155,9 +155,11 @@ const ReportFrame& headline_frame(const std::vector<ReportFrame>& frames) {
   return frames.front();
 }
 
-std::string stack_cell(const std::vector<ReportFrame>& frames, const HtmlReportLimits& limits) {
+std::string stack_cell(const std::vector<ReportFrame>& frames, const HtmlReportLimits& limits,
+                       bool open = false) {
   if (frames.empty()) return "<td class=\"stack muted\">no stack</td>";
-  std::string html = "<td class=\"stack\"><details><summary>" + frame_html(headline_frame(frames)) +
+  std::string html = std::string("<td class=\"stack\"><details") + (open ? " open" : "") +
+                     "><summary>" + frame_html(headline_frame(frames)) +
                      "</summary><ol class=\"frames\">";
   size_t shown = std::min(frames.size(), limits.max_stack_frames);
   for (size_t i = 0; i < shown; ++i) html += "<li>" + frame_html(frames[i]) + "</li>";
@@ -521,12 +523,13 @@ void write_leaks(std::string& out, const ProcessReport& p, const HtmlReportLimit
                               {"Device", "text"},
                               {"Allocated at", nullptr}});
   size_t shown = std::min(listed.size(), limits.max_table_rows);
+  // The largest group's stack starts open: it is the one most readers want.
   for (size_t i = 0; i < shown; ++i) {
     const LeakGroup& leak = *listed[i];
     out += "<tr class=\"leak-row\"><td>" + category_badge(leak.category) + "</td>" +
            bytes_cell(leak.bytes) + count_cell(leak.blocks) +
            text_cell(leak.scope, "scope", "none") + text_cell(leak.device, "device") +
-           stack_cell(leak.frames, limits) + "</tr>";
+           stack_cell(leak.frames, limits, /*open=*/i == 0) + "</tr>";
   }
   out += table_tail(listed.size(), shown, "leak group");
 }

@@ -126,20 +126,20 @@ TEST(HtmlReport, LeakRowsShowCategoryBytesBlocksScopeAndDevice) {
 
   EXPECT_EQ(count(html, "<tr class=\"leak-row\">"), 2u) << "the suppressed group is not listed";
   const std::string stack =
-      "<td class=\"stack\"><details><summary><span class=\"fn\">f</span> <span "
+      "><summary><span class=\"fn\">f</span> <span "
       "class=\"loc\">a.cpp:3</span></summary><ol class=\"frames\"><li><span class=\"fn\">f</span> "
       "<span class=\"loc\">a.cpp:3</span></li></ol></details></td></tr>";
   size_t first = html.find(
       "<tr class=\"leak-row\"><td><span class=\"badge cat-definite\">definite</span></td>"
       "<td class=\"num\" data-sort=\"1572864\" title=\"1,572,864 bytes\">1.5 MiB</td>"
       "<td class=\"num\" data-sort=\"3\">3</td><td class=\"scope\">train/step</td><td "
-      "class=\"device\">host</td>" +
+      "class=\"device\">host</td><td class=\"stack\"><details open" +
       stack);
   size_t second = html.find(
       "<tr class=\"leak-row\"><td><span class=\"badge cat-indirect\">indirect</span></td>"
       "<td class=\"num\" data-sort=\"4096\" title=\"4,096 bytes\">4.0 KiB</td>"
       "<td class=\"num\" data-sort=\"2\">2</td><td class=\"scope muted\">none</td><td "
-      "class=\"device\">cuda:1</td>" +
+      "class=\"device\">cuda:1</td><td class=\"stack\"><details" +
       stack);
   ASSERT_NE(first, std::string::npos) << html;
   ASSERT_NE(second, std::string::npos);
