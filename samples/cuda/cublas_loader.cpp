@@ -33,7 +33,7 @@ Cublas& cublas() {
       c.error = std::string("cannot load libcublas.so.13: ") + (why ? why : "unknown error");
       return;
     }
-    auto get = [](const char* name) { return dlsym(cublas().library, name); };
+    auto get = [](const char* name) { return dlsym(c.library, name); };
     c.create = reinterpret_cast<decltype(c.create)>(get("cublasCreate_v2"));
     c.destroy = reinterpret_cast<decltype(c.destroy)>(get("cublasDestroy_v2"));
     c.set_stream = reinterpret_cast<decltype(c.set_stream)>(get("cublasSetStream_v2"));
