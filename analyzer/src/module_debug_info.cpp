@@ -6,23 +6,67 @@
 
 #include <cstdlib>
 
+#include "function_scope_index.h"
+
 namespace memtide::analysis {
 namespace {
-
-bool is_function_scope(Dwarf_Die* die) {
-  int tag = dwarf_tag(die);
-  return tag == DW_TAG_subprogram || tag == DW_TAG_inlined_subroutine || tag == DW_TAG_entry_point;
-}
 
 // The linkage name gives the full signature once demangled; DW_AT_name alone
 // lacks namespaces, classes and parameters. Integrating follows the concrete
 // instance to its abstract origin and a definition to its declaration.
-std::string function_name(Dwarf_Die* die) {
+const char* linkage_name(Dwarf_Die* die) {
   Dwarf_Attribute attr;
   const char* name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_linkage_name, &attr));
   if (!name) name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_MIPS_linkage_name, &attr));
-  if (!name) name = dwarf_formstring(dwarf_attr_integrate(die, DW_AT_name, &attr));
-  return name ? demangle(name) : std::string();
+  return name;
+}
+
+// The DIE at the end of the abstract-origin and specification chain: the
+// declaration, which sits inside its namespaces and classes.
+Dwarf_Die declaration_of(Dwarf_Die* die) {
+  Dwarf_Die current = *die;
+  for (int hops = 0; hops < 8; ++hops) {
+    Dwarf_Attribute attr;
+    Dwarf_Attribute* reference = dwarf_attr(&current, DW_AT_abstract_origin, &attr);
+    if (!reference) reference = dwarf_attr(&current, DW_AT_specification, &attr);
+    Dwarf_Die next;
+    if (!reference || !dwarf_formref_die(reference, &next)) break;
+    current = next;
+  }
+  return current;
+}
+
+// The name a namespace or class adds to the names inside it; null for DIEs
+// that add none.
+const char* scope_name(Dwarf_Die* die) {
+  switch (dwarf_tag(die)) {
+    case DW_TAG_namespace: {
+      const char* name = dwarf_diename(die);
+      return name ? name : "(anonymous namespace)";
+    }
+    case DW_TAG_class_type:
+    case DW_TAG_structure_type:
+    case DW_TAG_union_type:
+      return dwarf_diename(die);
+    default:
+      return nullptr;
+  }
+}
+
+// "ns::Class::name" from the declaration's enclosing DIEs, for functions the
+// compiler gave no linkage name (constructors, destructors, members of
+// classes in anonymous namespaces). Walks the unit from its root, so the
+// caller keeps the result.
+std::string qualified_name(Dwarf_Die* declaration) {
+  const char* name = dwarf_diename(declaration);
+  if (!name) return {};
+  Dwarf_Die* scopes = nullptr;
+  int count = dwarf_getscopes_die(declaration, &scopes);
+  std::string qualified;
+  for (int i = count - 1; i >= 1; --i)
+    if (const char* scope = scope_name(&scopes[i])) qualified += std::string(scope) + "::";
+  free(scopes);
+  return qualified + name;
 }
 
 // The call site of an inlined subroutine: a file of its unit's line table and a line.
@@ -45,12 +89,30 @@ void call_site(Dwarf_Die* inlined, std::string& file, int& line) {
 }  // namespace
 
 std::string demangle(const char* name) {
-  if (name[0] != '_' || name[1] != 'Z') return name;
-  int status = 0;
-  char* plain = abi::__cxa_demangle(name, nullptr, nullptr, &status);
-  std::string out = status == 0 && plain ? plain : name;
-  free(plain);
+  std::string out = name;
+  if (name[0] == '_' && name[1] == 'Z') {
+    int status = 0;
+    char* plain = abi::__cxa_demangle(name, nullptr, nullptr, &status);
+    if (status == 0 && plain) out = plain;
+    free(plain);
+  }
+  // A clone the compiler split off or specialised (".cold", ".constprop.0",
+  // ".isra.0") is the same source function.
+  size_t clone = out.find(" [clone ");
+  if (clone == std::string::npos && out.rfind("_Z", 0) != 0) clone = out.find('.');
+  if (clone != std::string::npos && clone > 0) out.resize(clone);
   return out;
+}
+
+std::string ModuleDebugInfo::function_name(FunctionScope& scope, uint64_t address) {
+  if (const char* linkage = linkage_name(&scope.die)) return demangle(linkage);
+  // An out-of-line function's ELF symbol is its linkage name.
+  if (!scope.inlined)
+    if (const char* symbol = dwfl_module_addrname(module_, address)) return demangle(symbol);
+  Dwarf_Die declaration = declaration_of(&scope.die);
+  auto [known, added] = qualified_names_.try_emplace(dwarf_dieoffset(&declaration));
+  if (added) known->second = qualified_name(&declaration);
+  return known->second;
 }
 
 ModuleDebugInfo::ModuleDebugInfo(const std::string& debuginfo_path)
@@ -91,7 +153,7 @@ std::vector<ReportFrame> ModuleDebugInfo::frames_at(uint64_t address) {
   Dwarf_Addr bias = 0;
   std::vector<ReportFrame> frames;
   if (Dwarf_Die* cu = dwfl_module_addrdie(module_, address, &bias))
-    frames = frames_from_dwarf(cu, address - bias);
+    frames = frames_from_dwarf(cu, address, address - bias);
   if (frames.empty()) {
     // No DWARF here: the ELF symbol (.symtab, else .dynsym) still names the function.
     if (const char* symbol = dwfl_module_addrname(module_, address)) {
@@ -105,41 +167,52 @@ std::vector<ReportFrame> ModuleDebugInfo::frames_at(uint64_t address) {
   return frames;
 }
 
-std::vector<ReportFrame> ModuleDebugInfo::frames_from_dwarf(Dwarf_Die* cu, uint64_t dwarf_address) {
-  std::vector<ReportFrame> frames;
-  // The innermost scope first, then its physical parents: dwarf_getscopes
-  // itself continues into an inlined function's abstract origin, not into
-  // the function it was inlined into.
-  Dwarf_Die* scopes = nullptr;
-  int count = dwarf_getscopes(cu, dwarf_address, &scopes);
-  if (count > 0) {
-    Dwarf_Die innermost = scopes[0];
-    free(scopes);
-    scopes = nullptr;
-    count = dwarf_getscopes_die(&innermost, &scopes);
+FunctionScopeIndex& ModuleDebugInfo::scope_index(Dwarf_Die* cu) {
+  const Dwarf_Off unit = dwarf_dieoffset(cu);
+  IndexEntry& entry = scope_indexes_[unit];
+  entry.last_use = ++use_clock_;
+  if (entry.index) return *entry.index;
+  // Indexes of large C++ units take megabytes; addresses come mostly in
+  // order, so the unit used least recently goes, to be rebuilt if needed.
+  if (scope_indexes_.size() > kMaxScopeIndexes) {
+    auto oldest = scope_indexes_.end();
+    for (auto it = scope_indexes_.begin(); it != scope_indexes_.end(); ++it)
+      if (it->first != unit &&
+          (oldest == scope_indexes_.end() || it->second.last_use < oldest->second.last_use))
+        oldest = it;
+    scope_indexes_.erase(oldest);
   }
+  IndexEntry& fresh = scope_indexes_[unit];
+  fresh.index = std::make_unique<FunctionScopeIndex>(cu);
+  return *fresh.index;
+}
+
+std::vector<ReportFrame> ModuleDebugInfo::frames_from_dwarf(Dwarf_Die* cu, uint64_t address,
+                                                            uint64_t dwarf_address) {
+  FunctionScopeIndex& index = scope_index(cu);
   std::string file;
   int line = 0;
   if (Dwarf_Line* entry = dwarf_getsrc_die(cu, dwarf_address)) {
     if (const char* name = dwarf_linesrc(entry, nullptr, nullptr)) file = name;
     dwarf_lineno(entry, &line);
   }
-  for (int i = 0; i < count; ++i) {
-    Dwarf_Die* die = &scopes[i];
-    if (!is_function_scope(die)) continue;
+  std::vector<ReportFrame> frames;
+  for (FunctionScope* scope : index.chain_at(dwarf_address)) {
+    if (!scope->described) {
+      scope->described = true;
+      scope->name = function_name(*scope, address);
+      if (scope->inlined) call_site(&scope->die, scope->call_file, scope->call_line);
+    }
     ReportFrame frame;
-    frame.function = function_name(die);
+    frame.function = scope->name;
     frame.file = file;
     frame.line = line;
-    frame.inlined = dwarf_tag(die) == DW_TAG_inlined_subroutine;
+    frame.inlined = scope->inlined;
     frames.push_back(std::move(frame));
-    if (!frames.back().inlined) break;
     // The next frame out is where this one was inlined.
-    file.clear();
-    line = 0;
-    call_site(die, file, line);
+    file = scope->call_file;
+    line = scope->call_line;
   }
-  free(scopes);
   // Line info without a function scope (assembly, or scopes left out):
   // one frame that the symbol table names.
   if (frames.empty() && !file.empty()) {

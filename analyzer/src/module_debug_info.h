@@ -10,11 +10,15 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "memtide/analysis/report_data.h"
 
 namespace memtide::analysis {
+
+class FunctionScopeIndex;
+struct FunctionScope;
 
 class ModuleDebugInfo {
  public:
@@ -33,7 +37,10 @@ class ModuleDebugInfo {
 
  private:
   explicit ModuleDebugInfo(const std::string& debuginfo_path);
-  std::vector<ReportFrame> frames_from_dwarf(Dwarf_Die* cu, uint64_t dwarf_address);
+  std::vector<ReportFrame> frames_from_dwarf(Dwarf_Die* cu, uint64_t address,
+                                             uint64_t dwarf_address);
+  FunctionScopeIndex& scope_index(Dwarf_Die* cu);
+  std::string function_name(FunctionScope& scope, uint64_t address);
 
   // libdwfl keeps pointers to the callbacks and the path for the Dwfl's life.
   std::string debuginfo_path_;
@@ -41,6 +48,17 @@ class ModuleDebugInfo {
   Dwfl_Callbacks callbacks_{};
   Dwfl* dwfl_ = nullptr;
   Dwfl_Module* module_ = nullptr;
+  // Per compilation unit (by DIE offset), built on its first address; at
+  // most kMaxScopeIndexes are kept.
+  struct IndexEntry {
+    std::unique_ptr<FunctionScopeIndex> index;
+    uint64_t last_use = 0;
+  };
+  static constexpr size_t kMaxScopeIndexes = 256;
+  std::unordered_map<Dwarf_Off, IndexEntry> scope_indexes_;
+  uint64_t use_clock_ = 0;
+  // Names built from enclosing scopes, by declaration DIE offset.
+  std::unordered_map<Dwarf_Off, std::string> qualified_names_;
 };
 
 // A C++ symbol demangled ("ns::f(int)"); other names unchanged.
