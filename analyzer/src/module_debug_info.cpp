@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 
+#include "elf_symbol_table.h"
 #include "function_scope_index.h"
 
 namespace memtide::analysis {
@@ -104,11 +105,16 @@ std::string demangle(const char* name) {
   return out;
 }
 
+const char* ModuleDebugInfo::symbol_at(uint64_t address) {
+  if (!symbols_) symbols_ = std::make_unique<ElfSymbolTable>(module_);
+  return symbols_->name_at(address);
+}
+
 std::string ModuleDebugInfo::function_name(FunctionScope& scope, uint64_t address) {
   if (const char* linkage = linkage_name(&scope.die)) return demangle(linkage);
   // An out-of-line function's ELF symbol is its linkage name.
   if (!scope.inlined)
-    if (const char* symbol = dwfl_module_addrname(module_, address)) return demangle(symbol);
+    if (const char* symbol = symbol_at(address)) return demangle(symbol);
   Dwarf_Die declaration = declaration_of(&scope.die);
   auto [known, added] = qualified_names_.try_emplace(dwarf_dieoffset(&declaration));
   if (added) known->second = qualified_name(&declaration);
@@ -156,13 +162,12 @@ std::vector<ReportFrame> ModuleDebugInfo::frames_at(uint64_t address) {
     frames = frames_from_dwarf(cu, address, address - bias);
   if (frames.empty()) {
     // No DWARF here: the ELF symbol (.symtab, else .dynsym) still names the function.
-    if (const char* symbol = dwfl_module_addrname(module_, address)) {
+    if (const char* symbol = symbol_at(address)) {
       frames.push_back(ReportFrame{});
       frames.back().function = demangle(symbol);
     }
   } else if (frames.back().function.empty()) {
-    if (const char* symbol = dwfl_module_addrname(module_, address))
-      frames.back().function = demangle(symbol);
+    if (const char* symbol = symbol_at(address)) frames.back().function = demangle(symbol);
   }
   return frames;
 }

@@ -17,6 +17,7 @@
 
 namespace memtide::analysis {
 
+class ElfSymbolTable;
 class FunctionScopeIndex;
 struct FunctionScope;
 
@@ -41,6 +42,8 @@ class ModuleDebugInfo {
                                              uint64_t dwarf_address);
   FunctionScopeIndex& scope_index(Dwarf_Die* cu);
   std::string function_name(FunctionScope& scope, uint64_t address);
+  // The ELF symbol holding `address`, or null; the table is read on first use.
+  const char* symbol_at(uint64_t address);
 
   // libdwfl keeps pointers to the callbacks and the path for the Dwfl's life.
   std::string debuginfo_path_;
@@ -57,6 +60,7 @@ class ModuleDebugInfo {
   static constexpr size_t kMaxScopeIndexes = 256;
   std::unordered_map<Dwarf_Off, IndexEntry> scope_indexes_;
   uint64_t use_clock_ = 0;
+  std::unique_ptr<ElfSymbolTable> symbols_;
   // Names built from enclosing scopes, by declaration DIE offset.
   std::unordered_map<Dwarf_Off, std::string> qualified_names_;
 };
