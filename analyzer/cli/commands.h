@@ -14,6 +14,10 @@ inline constexpr int kExitUsage = 2;
 int run_command(const std::vector<std::string>& args, const std::string& self_path);
 int info_command(const std::vector<std::string>& args);
 int gpu_command(const std::vector<std::string>& args);
+int index_command(const std::vector<std::string>& args);
+int leaks_command(const std::vector<std::string>& args);
+int report_command(const std::vector<std::string>& args);
+int diff_command(const std::vector<std::string>& args);
 int symbolize_command(const std::vector<std::string>& args);
 
 // Where libmemtide.so is: MEMTIDE_AGENT, else beside this executable in the

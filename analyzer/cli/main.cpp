@@ -25,11 +25,22 @@ Commands:
                  resolve every stack to functions, files and lines (inlined
                  calls included) and store them in the trace, so that reports
                  need no binaries afterwards
+  index FILE...  decode the events into the allocations table (done on demand)
+  leaks FILE|DIR...
+                 leaks by category, stack and scope, errors and growth, as text
+  report FILE|DIR... [--html F] [--json F] [--junit F] [--fail-on LIST]
+                 [--max-leaked-bytes N] [--max-peak N] [--suppressions F]
+                 the CI report and its gates (`memtide report --help`)
+  diff BASE NEW [--max-peak-increase P%] [--max-leak-increase N]
+                 compare two runs: peak, leaked bytes, allocations per step,
+                 the stacks that grew most
   help           this text; `memtide run --help` lists the agent's options
 
 Exit status:
   run            the traced program's own status (128+N when killed by signal N),
                  2 when memtide itself could not start it
+  report, diff   0 when every gate passes, 1 when one fails, 2 for a usage error
+                 or an unreadable trace
   other commands 0 on success, 2 for a usage error or an unreadable trace
 )";
 
@@ -59,6 +70,10 @@ int main(int argc, char** argv) {
   if (command == "run") return memtide::cli::run_command(args, self_path(argv[0]));
   if (command == "info") return memtide::cli::info_command(args);
   if (command == "gpu") return memtide::cli::gpu_command(args);
+  if (command == "index") return memtide::cli::index_command(args);
+  if (command == "leaks") return memtide::cli::leaks_command(args);
+  if (command == "report") return memtide::cli::report_command(args);
+  if (command == "diff") return memtide::cli::diff_command(args);
   if (command == "symbolize") return memtide::cli::symbolize_command(args);
   fprintf(stderr, "memtide: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return memtide::cli::kExitUsage;

@@ -24,6 +24,12 @@ class Statement {
   void bind(int index, const std::string& value) {
     sqlite3_bind_text(statement_, index, value.c_str(), -1, SQLITE_TRANSIENT);
   }
+  void bind_null(int index) { sqlite3_bind_null(statement_, index); }
+  // Ready to run again with new bindings.
+  void reset() {
+    sqlite3_reset(statement_);
+    sqlite3_clear_bindings(statement_);
+  }
   bool step() {
     int rc = sqlite3_step(statement_);
     if (rc == SQLITE_ROW) return true;
@@ -44,5 +50,15 @@ class Statement {
   sqlite3* db_;
   sqlite3_stmt* statement_ = nullptr;
 };
+
+// Runs SQL with no results; throws TraceError naming the statement.
+inline void exec_sql(sqlite3* db, const char* sql) {
+  char* error = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &error) != SQLITE_OK) {
+    std::string why = error ? error : sqlite3_errmsg(db);
+    sqlite3_free(error);
+    throw TraceError("cannot update the trace (" + why + ") in: " + sql);
+  }
+}
 
 }  // namespace memtide::analysis

@@ -82,6 +82,9 @@ struct ProcessReport {
   std::vector<GrowthGroup> growth;
   std::vector<TimelinePoint> timeline;  // at most a few thousand points
   uint64_t suppressed_blocks = 0, suppressed_bytes = 0;
+  // Binaries that could not be read for symbols ("path: why"): their frames
+  // are module+offset.
+  std::vector<std::string> missing_modules;
 };
 
 struct ReportData {

@@ -1,0 +1,50 @@
+// Two runs side by side, for regression gates in CI: the peak, leaked bytes,
+// allocations per training step, and the allocation sites whose bytes grew
+// most (matched across runs by their symbolized frames, since stack ids and
+// addresses differ from run to run).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "memtide/analysis/report_data.h"
+
+namespace memtide::analysis {
+
+struct RunMeasures {
+  std::string trace;
+  uint64_t peak_bytes = 0;
+  uint64_t leaked_bytes = 0;
+  uint64_t allocations = 0;
+  uint64_t steps = 0;
+  double allocations_per_step() const { return steps ? double(allocations) / double(steps) : double(allocations); }
+};
+
+struct SiteChange {
+  std::string site;  // the innermost frames, "f <- g <- h"
+  int64_t base_bytes = 0, new_bytes = 0;
+  int64_t base_count = 0, new_count = 0;
+};
+
+struct DiffOptions {
+  std::optional<double> max_peak_increase_percent;
+  std::optional<uint64_t> max_leak_increase_bytes;
+  std::vector<std::string> search_paths;
+  std::string sysroot;
+  size_t top_sites = 10;
+};
+
+struct RunDiff {
+  RunMeasures base, candidate;
+  std::vector<SiteChange> grown;  // largest byte increase first
+  std::vector<GateVerdict> gates;
+  bool gates_passed = true;
+};
+
+RunDiff diff_runs(const std::string& base, const std::string& candidate, const DiffOptions& options);
+std::string render_diff_text(const RunDiff& diff);
+std::string render_diff_json(const RunDiff& diff);
+
+}  // namespace memtide::analysis

@@ -1,0 +1,166 @@
+#include "memtide/analysis/run_diff.h"
+
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cstdio>
+#include <map>
+
+#include "memtide/analysis/allocation_index.h"
+#include "memtide/analysis/report_builder.h"
+#include "sqlite_util.h"
+#include "stack_frames.h"
+
+namespace memtide::analysis {
+
+namespace {
+
+constexpr size_t kSiteFrames = 4;
+
+std::string frame_name(const ReportFrame& f) {
+  if (!f.function.empty()) return f.function;
+  const size_t slash = f.module.rfind('/');
+  char offset[32];
+  snprintf(offset, sizeof offset, "+0x%llx", (unsigned long long)f.module_offset);
+  return (slash == std::string::npos ? f.module : f.module.substr(slash + 1)) + offset;
+}
+
+// Allocation sites by name: the innermost frames outside memtide's agent.
+std::string site_of(const std::vector<ReportFrame>& frames) {
+  std::string site;
+  size_t used = 0;
+  for (const ReportFrame& f : frames) {
+    if (used == kSiteFrames) break;
+    if (site.size()) site += " <- ";
+    site += frame_name(f);
+    ++used;
+  }
+  return site.empty() ? "(no stack)" : site;
+}
+
+struct SiteTotals {
+  int64_t bytes = 0, count = 0;
+};
+
+RunMeasures measure(const std::string& path, const DiffOptions& options,
+                    std::map<std::string, SiteTotals>& sites) {
+  ReportOptions report_options;
+  report_options.search_paths = options.search_paths;
+  report_options.sysroot = options.sysroot;
+  const ReportData report = build_report({path}, report_options);
+  const ProcessReport& p = report.processes.front();
+  RunMeasures m;
+  m.trace = path;
+  m.peak_bytes = p.peak_bytes;
+  m.leaked_bytes = leaked_bytes(p);
+  m.allocations = p.allocations;
+  m.steps = p.step_times_ns.size();
+  TraceFile trace(path);
+  StackFrames frames(trace, {options.search_paths, options.sysroot});
+  Statement s(trace.db(),
+              "SELECT stack, sum(size), count(*) FROM allocations WHERE family IN (1, 2, 3, 5, 6) "
+              "GROUP BY stack");
+  while (s.step()) {
+    SiteTotals& t = sites[site_of(frames.stack(uint32_t(s.column_int64(0))))];
+    t.bytes += s.column_int64(1);
+    t.count += s.column_int64(2);
+  }
+  return m;
+}
+
+}  // namespace
+
+RunDiff diff_runs(const std::string& base, const std::string& candidate,
+                  const DiffOptions& options) {
+  RunDiff d;
+  std::map<std::string, SiteTotals> base_sites, new_sites;
+  d.base = measure(base, options, base_sites);
+  d.candidate = measure(candidate, options, new_sites);
+  for (const auto& [site, totals] : new_sites) {
+    const SiteTotals before = base_sites.count(site) ? base_sites[site] : SiteTotals{};
+    if (totals.bytes > before.bytes)
+      d.grown.push_back({site, before.bytes, totals.bytes, before.count, totals.count});
+  }
+  std::sort(d.grown.begin(), d.grown.end(), [](const SiteChange& a, const SiteChange& b) {
+    return a.new_bytes - a.base_bytes > b.new_bytes - b.base_bytes;
+  });
+  if (d.grown.size() > options.top_sites) d.grown.resize(options.top_sites);
+
+  if (options.max_peak_increase_percent) {
+    const double limit = *options.max_peak_increase_percent;
+    const double increase =
+        d.base.peak_bytes ? 100.0 * (double(d.candidate.peak_bytes) - double(d.base.peak_bytes)) /
+                                double(d.base.peak_bytes)
+                          : (d.candidate.peak_bytes ? 100.0 : 0.0);
+    char detail[200];
+    snprintf(detail, sizeof detail, "heap peak %llu -> %llu bytes (%+.1f%%, limit +%.1f%%)",
+             (unsigned long long)d.base.peak_bytes, (unsigned long long)d.candidate.peak_bytes,
+             increase, limit);
+    d.gates.push_back({"max-peak-increase", increase <= limit, detail});
+  }
+  if (options.max_leak_increase_bytes) {
+    const int64_t increase = int64_t(d.candidate.leaked_bytes) - int64_t(d.base.leaked_bytes);
+    d.gates.push_back({"max-leak-increase", increase <= int64_t(*options.max_leak_increase_bytes),
+                       "leaked " + std::to_string(d.base.leaked_bytes) + " -> " +
+                           std::to_string(d.candidate.leaked_bytes) + " bytes (limit +" +
+                           std::to_string(*options.max_leak_increase_bytes) + ")"});
+  }
+  d.gates_passed =
+      std::all_of(d.gates.begin(), d.gates.end(), [](const GateVerdict& v) { return v.passed; });
+  return d;
+}
+
+std::string render_diff_text(const RunDiff& d) {
+  char line[512];
+  std::string out;
+  auto row = [&](const char* name, double a, double b) {
+    snprintf(line, sizeof line, "%-22s %16.0f %16.0f %+10.1f%%\n", name, a, b,
+             a ? 100.0 * (b - a) / a : (b ? 100.0 : 0.0));
+    out += line;
+  };
+  snprintf(line, sizeof line, "%-22s %16s %16s %11s\n", "", "base", "new", "change");
+  out += "base: " + d.base.trace + "\nnew:  " + d.candidate.trace + "\n\n" + line;
+  row("heap peak bytes", double(d.base.peak_bytes), double(d.candidate.peak_bytes));
+  row("leaked bytes", double(d.base.leaked_bytes), double(d.candidate.leaked_bytes));
+  row("allocations", double(d.base.allocations), double(d.candidate.allocations));
+  row("allocations per step", d.base.allocations_per_step(), d.candidate.allocations_per_step());
+  if (!d.grown.empty()) out += "\nallocation sites that grew most (bytes allocated):\n";
+  for (const SiteChange& c : d.grown) {
+    snprintf(line, sizeof line, "  %+14lld  (%lld -> %lld bytes, %lld -> %lld blocks)  ",
+             (long long)(c.new_bytes - c.base_bytes), (long long)c.base_bytes,
+             (long long)c.new_bytes, (long long)c.base_count, (long long)c.new_count);
+    out += line + c.site + "\n";
+  }
+  if (!d.gates.empty()) out += "\ngates:\n";
+  for (const GateVerdict& v : d.gates)
+    out += std::string("  ") + (v.passed ? "pass " : "FAIL ") + v.name + ": " + v.detail + "\n";
+  return out;
+}
+
+std::string render_diff_json(const RunDiff& d) {
+  auto run = [](const RunMeasures& m) {
+    return nlohmann::ordered_json{{"trace", m.trace},
+                                  {"peak_bytes", m.peak_bytes},
+                                  {"leaked_bytes", m.leaked_bytes},
+                                  {"allocations", m.allocations},
+                                  {"steps", m.steps},
+                                  {"allocations_per_step", m.allocations_per_step()}};
+  };
+  nlohmann::ordered_json j;
+  j["base"] = run(d.base);
+  j["new"] = run(d.candidate);
+  j["grown"] = nlohmann::ordered_json::array();
+  for (const SiteChange& c : d.grown)
+    j["grown"].push_back({{"site", c.site},
+                          {"base_bytes", c.base_bytes},
+                          {"new_bytes", c.new_bytes},
+                          {"base_count", c.base_count},
+                          {"new_count", c.new_count}});
+  j["gates_passed"] = d.gates_passed;
+  j["gates"] = nlohmann::ordered_json::array();
+  for (const GateVerdict& v : d.gates)
+    j["gates"].push_back({{"name", v.name}, {"passed", v.passed}, {"detail", v.detail}});
+  return j.dump(2) + "\n";
+}
+
+}  // namespace memtide::analysis
