@@ -17,6 +17,7 @@
 #include <string>
 
 #include "agent_state.h"
+#include "leak_scan.h"
 #include "module_map.h"
 #include "name_tables.h"
 #include "real_functions.h"
@@ -110,6 +111,10 @@ void on_thread_exit(void*) {
     pthread_setspecific(g_thread_exit_key, reinterpret_cast<void*>(1));
     return;
   }
+  if (options().leak_scan) {
+    Guard guard;
+    note_thread_stack_retired();
+  }
   retire_current_thread();
 }
 
@@ -135,6 +140,9 @@ void child_after_fork() {
 #endif
   writer_forget_in_child();
   ThreadState& state = thread_state();
+  // The child inherits the parent's live set; what the parent's writer has
+  // not drained yet is in the rings, which are emptied below.
+  if (options().leak_scan) absorb_ring_events_into_live_set();
   reset_rings_in_child(state.ring);
   if (state.ring) state.ring->thread_id = next_thread_id();
   if (phase() == Phase::kRecording && g_trace_path != nullptr) {
@@ -157,6 +165,19 @@ void child_after_fork() {
     }
   }
   --state.guard;
+}
+
+// The exiting thread waits in here while the writer scans for leaks: the
+// callee-saved registers are spilled into this frame, above the recorded
+// stack pointer, so the scan reads what the thread's callers held in them.
+__attribute__((noinline)) void stop_writer_as_exiting_thread(const char* end_reason,
+                                                             int exit_status, bool has_status) {
+  __builtin_unwind_init();
+  uint64_t stack_pointer;
+  __asm__ volatile("mov %%rsp, %0" : "=r"(stack_pointer));
+  note_exiting_thread(stack_pointer, nullptr);
+  stop_writer(end_reason, exit_status, has_status);
+  __asm__ volatile("" ::: "memory");  // no tail call: the frame stays until the scan is over
 }
 
 }  // namespace
@@ -250,8 +271,11 @@ void finish_agent(const char* end_reason, int exit_status, bool has_status) {
   {
     Guard guard;
     retire_current_thread();
+    // With the leak scan, other threads record until the writer stops them,
+    // so the live set is exact at the scan; the writer ends recording then.
+    if (!options().leak_scan) set_phase(Phase::kFinished);
+    stop_writer_as_exiting_thread(end_reason, exit_status, has_status);
     set_phase(Phase::kFinished);
-    stop_writer(end_reason, exit_status, has_status);
   }
 }
 

@@ -1,24 +1,26 @@
 // Memory for the agent's own tables, straight from the kernel: never through
 // malloc (so the hot path does not allocate) and never through the mmap hook.
+// Every mapping is registered, so the exit leak scan can leave the agent's
+// own memory (rings full of block addresses, the live set) out of its roots.
 #pragma once
 
-#include <sys/mman.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <cstddef>
+#include <cstdint>
 
 namespace memtide::agent {
 
-inline void* map_zeroed(size_t bytes) {
-  long r =
-      syscall(SYS_mmap, nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-  if (r < 0 && r > -4096) return nullptr;
-  return reinterpret_cast<void*>(r);
-}
+void* map_zeroed(size_t bytes);
+void unmap(void* p, size_t bytes);
 
-inline void unmap(void* p, size_t bytes) {
-  syscall(SYS_munmap, p, bytes);
-}
+struct OwnMapping {
+  uint64_t begin;
+  uint64_t end;  // 0 once unmapped
+};
+
+// The agent's registered mappings: [0, own_mapping_count()). A slot whose
+// `end` is 0 was unmapped. Mappings beyond the registry's capacity are not
+// listed (the leak scan then reads them as roots: more reachable, never less).
+uint32_t own_mapping_count();
+OwnMapping own_mapping_at(uint32_t index);
 
 }  // namespace memtide::agent

@@ -14,6 +14,7 @@
 #include <atomic>
 
 #include "agent_state.h"
+#include "leak_scan.h"
 #include "real_functions.h"
 #include "writer.h"
 
@@ -90,12 +91,28 @@ void report_fault(int sig, const siginfo_t* info) {
       offset -= reinterpret_cast<uintptr_t>(where.dli_fbase);
       if (where.dli_sname) symbol = where.dli_sname;
     }
-    n = snprintf(line, sizeof line, "  #%d %s+0x%lx %s\n", i, module, (unsigned long)offset, symbol);
+    n = snprintf(line, sizeof line, "  #%d %s+0x%lx %s\n", i, module, (unsigned long)offset,
+                 symbol);
     if (write(2, line, size_t(n)) < 0) return;
   }
 }
 
+// A fatal termination signal ends the process with this thread waiting for
+// the flush, during which the writer scans for leaks: as at exit, the
+// thread's registers are spilled into this frame, and the interrupted ones
+// are in the signal context.
+__attribute__((noinline)) void final_flush_from_handler(int sig, const void* context) {
+  __builtin_unwind_init();
+  uint64_t stack_pointer;
+  __asm__ volatile("mov %%rsp, %0" : "=r"(stack_pointer));
+  note_exiting_thread(stack_pointer, static_cast<const ucontext_t*>(context));
+  flush_writer(end_reason_for(sig), 128 + sig, true, kFlushTimeoutMs);
+  __asm__ volatile("" ::: "memory");
+}
+
 void on_signal(int sig, siginfo_t* info, void* context) {
+  // The leak scan reading memory that vanished under it: resume the scan.
+  if (is_fault(sig)) recover_if_scan_fault(sig, info, context);
   const int saved_errno = errno;
   struct sigaction& program = g_program[sig].action;
   const bool fatal = program.sa_handler == SIG_DFL;
@@ -105,7 +122,10 @@ void on_signal(int sig, siginfo_t* info, void* context) {
   if ((fatal || !is_fault(sig)) && !fault_inside_agent) {
     // The writer commits everything published so far; a fatal signal also
     // marks the trace as ended by it.
-    flush_writer(fatal ? end_reason_for(sig) : nullptr, 128 + sig, fatal, kFlushTimeoutMs);
+    if (fatal)
+      final_flush_from_handler(sig, context);
+    else
+      flush_writer(nullptr, 128 + sig, false, kFlushTimeoutMs);
   }
   errno = saved_errno;
   if (program.sa_handler == SIG_IGN) return;

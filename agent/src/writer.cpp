@@ -17,6 +17,9 @@
 
 #include "agent_state.h"
 #include "event_clock.h"
+#include "leak_scan.h"
+#include "live_set.h"
+#include "mapped_vector.h"
 #include "memtide_common/page_codec.h"
 #include "memtide_common/trace_schema.h"
 #include "module_map.h"
@@ -81,6 +84,8 @@ class Writer {
   void commit();
   void leave_single_file();
   void finalize();
+  void scan_for_leaks();
+  void write_leak_scan(const LeakScanOutcome& outcome);
 
   sqlite3* db_ = nullptr;
   ProcessIdentity identity_;
@@ -99,7 +104,9 @@ class Writer {
   uint32_t nodes_written_ = 0, strings_written_ = 0, scopes_written_ = 0, pools_written_ = 0;
   uint32_t modules_written_ = 0;
   std::vector<bool> module_unload_written_;
-  std::vector<EventRecord> scratch_;
+  // Mapped, not malloc'd: the leak scan leaves the agent's mappings out of
+  // its roots, and these records hold the addresses of the program's blocks.
+  MappedVector<EventRecord> scratch_;
   std::vector<uint8_t> body_, blob_;
   PageEncoder encoder_;
   PageCompressor compressor_;
@@ -112,7 +119,19 @@ class Writer {
   // millions of stacks does not copy them all.
   uint32_t inherited_nodes_ = 0;
   std::vector<bool> inherited_written_;
+  LeakScanOutcome leak_outcome_;
+  bool leak_scan_written_ = false;  // a process ends once; exec may fail and go on
 };
+
+// Termination requests end the process in an orderly way: the heap is sound
+// and worth a leak scan. Faults and abort may come from a corrupt heap.
+bool scans_leaks_at(const char* end_reason) {
+  if (end_reason == nullptr) return true;  // exit, _exit
+  for (const char* reason :
+       {"_exit", "exit", "signal SIGTERM", "signal SIGINT", "signal SIGHUP", "signal SIGQUIT"})
+    if (std::strcmp(end_reason, reason) == 0) return true;
+  return false;
+}
 
 // Event ticks to ns, rounded down to MEMTIDE_TIME_RESOLUTION_NS.
 uint64_t event_time_ns(uint64_t ticks) {
@@ -242,7 +261,10 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
       "live_pinned_bytes, live_async_bytes, live_physical_bytes, live_static_bytes, "
       "live_graph_bytes, driver_used_bytes, driver_total_bytes) "
       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  scratch_.resize(kPageEvents);
+  if (!scratch_.resize_zeroed(kPageEvents)) {
+    error = "out of memory for the writer's buffers";
+    return false;
+  }
   last_commit_ns_ = monotonic_ns();
   return true;
 }
@@ -316,6 +338,8 @@ void Writer::drain_ring(ThreadRing* ring) {
         e.time_ns = event_time_ns(e.time_ns);
       }
     }
+    if (options().leak_scan)
+      for (uint32_t i = 0; i < count; ++i) live_set().apply(scratch_[i]);
     tail += count;
     // The slots are copied: hand them back to the producer before encoding.
     ring->tail.store(tail, std::memory_order_release);
@@ -348,6 +372,7 @@ void Writer::drain_rings() {
       finish_thread(ring);
     }
   }
+  if (options().leak_scan) live_set().end_cycle();
 }
 
 void Writer::drain_tables() {
@@ -604,6 +629,47 @@ void Writer::finalize() {
   db_ = nullptr;
 }
 
+// The final scan: the world stops, recording ends, the blocks are classified
+// and the world resumes before any SQLite call (a stopped thread may hold a
+// malloc lock SQLite would need). Events published up to the stop are then
+// drained as usual.
+void Writer::scan_for_leaks() {
+  const char* reason = control.end_reason.load();
+  if (!options().leak_scan) {
+    write_meta("leak_scan", "skipped: MEMTIDE_LEAK_SCAN=0");
+    return;
+  }
+  if (!scans_leaks_at(reason)) {
+    write_meta("leak_scan", (std::string("skipped: ") + reason).c_str());
+    return;
+  }
+  run_leak_scan(leak_outcome_);
+  drain_rings();
+  drain_tables();
+  write_leak_scan(leak_outcome_);
+}
+
+void Writer::write_leak_scan(const LeakScanOutcome& outcome) {
+  exec("DELETE FROM leak_scan");
+  if (outcome.done) {
+    sqlite3_stmt* s =
+        prepare("INSERT OR REPLACE INTO leak_scan(address, size, category) VALUES(?, ?, ?)");
+    for (size_t i = 0; i < outcome.blocks.size(); ++i) {
+      sqlite3_bind_int64(s, 1, static_cast<int64_t>(outcome.blocks[i].address));
+      sqlite3_bind_int64(s, 2, static_cast<int64_t>(outcome.blocks[i].size));
+      sqlite3_bind_int(s, 3, outcome.categories[i]);
+      sqlite3_step(s);
+      sqlite3_reset(s);
+    }
+    sqlite3_finalize(s);
+  }
+  write_meta("leak_scan", outcome.done ? "done" : outcome.skipped_reason);
+  write_meta("leak_scan_ms", static_cast<int64_t>(outcome.elapsed_ms));
+  write_meta("leak_scan_threads_stopped", static_cast<int64_t>(outcome.threads_stopped));
+  write_meta("leak_scan_threads_unresponsive", static_cast<int64_t>(outcome.threads_unresponsive));
+  write_meta("leak_scan_root_bytes", static_cast<int64_t>(outcome.root_bytes));
+}
+
 void Writer::run() {
   WriterSignal& signal = writer_signal();
   const uint64_t commit_ns = options().commit_ms * 1000000ull;
@@ -627,6 +693,12 @@ void Writer::run() {
       uint64_t now = monotonic_ns();
       if (sample_ns && now - last_sample_ns_ >= sample_ns) sample(now);
       const bool flushing = flush_target != control.flush_done.load();
+      const bool ending = stopping || (flushing && control.end_reason.load() != nullptr);
+      if (ending && !leak_scan_written_) {
+        scan_for_leaks();
+        leak_scan_written_ =
+            std::strcmp(control.end_reason.load() ? control.end_reason.load() : "", "exec") != 0;
+      }
       if (stopping) {
         if (sample_ns) sample(now);  // the state at the end, however short the run
         refresh_thread_names();
@@ -648,6 +720,7 @@ void Writer::run() {
 
 void* writer_main(void* arg) {
   thread_state().guard = 1;  // nothing this thread does is the program's
+  if (options().leak_scan) prepare_leak_scan();
   auto* writer = static_cast<Writer*>(arg);
   writer->run();
   return nullptr;

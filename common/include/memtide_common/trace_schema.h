@@ -38,6 +38,8 @@ CREATE TABLE pages(
   last_seq INTEGER NOT NULL, first_time_ns INTEGER NOT NULL, last_time_ns INTEGER NOT NULL,
   event_count INTEGER NOT NULL, encoding INTEGER NOT NULL, body_bytes INTEGER NOT NULL,
   data BLOB NOT NULL);
+CREATE TABLE leak_scan(
+  address INTEGER PRIMARY KEY, size INTEGER NOT NULL, category INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIEW stacks_flat AS
   WITH RECURSIVE walk(stack_id, depth, node, ip) AS (

@@ -1,0 +1,128 @@
+#include "live_set.h"
+
+#include <new>
+
+namespace memtide::agent {
+namespace {
+
+bool is_heap_allocation(EventKind kind) {
+  const auto v = static_cast<uint8_t>(kind);
+  return v >= 1 && v <= 13;
+}
+
+bool is_heap_release(EventKind kind) {
+  return kind == EventKind::kFree || kind == EventKind::kDelete ||
+         kind == EventKind::kDeleteArray || kind == EventKind::kReallocFree;
+}
+
+uint64_t hash_address(uint64_t address) {
+  return (address >> 4) * 0x9e3779b97f4a7c15ull;
+}
+
+}  // namespace
+
+LiveSet::Entry* LiveSet::find_slot(uint64_t address) {
+  if (capacity_ == 0 && !grow()) return nullptr;
+  const uint64_t mask = capacity_ - 1;
+  for (uint64_t i = hash_address(address) >> 20 & mask;; i = (i + 1) & mask) {
+    Entry& e = table_[i];
+    if (e.address == address || e.address == 0) return &e;
+  }
+}
+
+bool LiveSet::grow() {
+  const uint64_t capacity = capacity_ == 0 ? 4096 : capacity_ * 2;
+  auto* table = static_cast<Entry*>(map_zeroed(capacity * sizeof(Entry)));
+  if (table == nullptr) return false;
+  Entry* old = table_;
+  const uint64_t old_capacity = capacity_;
+  table_ = table;
+  capacity_ = capacity;
+  for (uint64_t i = 0; i < old_capacity; ++i)
+    if (old[i].address != 0) *find_slot(old[i].address) = old[i];
+  if (old != nullptr) unmap(old, old_capacity * sizeof(Entry));
+  return true;
+}
+
+// Backward-shift deletion: linear probing without deleted markers.
+void LiveSet::erase_at(uint64_t slot) {
+  const uint64_t mask = capacity_ - 1;
+  uint64_t hole = slot;
+  for (uint64_t i = (hole + 1) & mask; table_[i].address != 0; i = (i + 1) & mask) {
+    const uint64_t home = hash_address(table_[i].address) >> 20 & mask;
+    // Move the entry into the hole unless its home lies cyclically in (hole, i].
+    const bool stays = hole <= i ? (home > hole && home <= i) : (home > hole || home <= i);
+    if (stays) continue;
+    table_[hole] = table_[i];
+    hole = i;
+  }
+  table_[hole] = Entry{0, 0, 0};
+  --used_;
+}
+
+void LiveSet::set_alive(uint64_t address, uint64_t size, uint64_t seq) {
+  if ((used_ + 1) * 10 > capacity_ * 7 && !grow()) return;
+  Entry* e = find_slot(address);
+  if (e->address == 0) {
+    *e = Entry{address, size, seq};
+    ++used_;
+    ++live_;
+    return;
+  }
+  if ((e->seq & ~kTombstone) > seq) return;  // a later event already decided
+  if (e->seq & kTombstone) ++live_;
+  *e = Entry{address, size, seq};
+}
+
+void LiveSet::set_dead(uint64_t address, uint64_t seq) {
+  if ((used_ + 1) * 10 > capacity_ * 7 && !grow()) return;
+  Entry* e = find_slot(address);
+  if (e->address != 0) {
+    if ((e->seq & ~kTombstone) > seq) return;  // the free of an earlier block
+    if (!(e->seq & kTombstone)) --live_;
+  } else {
+    ++used_;
+  }
+  *e = Entry{address, cycle_, seq | kTombstone};
+  dead_this_cycle_.push_back(address);
+}
+
+void LiveSet::apply(const EventRecord& event) {
+  if (event.address == 0) return;
+  if (is_heap_allocation(event.kind) || event.kind == EventKind::kReallocInPlace)
+    set_alive(event.address, event.size, event.seq);
+  else if (is_heap_release(event.kind))
+    set_dead(event.address, event.seq);
+}
+
+void LiveSet::end_cycle() {
+  // Tombstones made in the previous cycle have now outlived every event that
+  // could contradict them.
+  for (uint64_t address : dead_last_cycle_) {
+    Entry* e = find_slot(address);
+    if (e == nullptr || e->address == 0 || !(e->seq & kTombstone) || e->size + 1 > cycle_) continue;
+    erase_at(static_cast<uint64_t>(e - table_));
+  }
+  dead_last_cycle_.clear();
+  dead_last_cycle_.swap(dead_this_cycle_);
+  ++cycle_;
+}
+
+bool LiveSet::collect(MappedVector<LiveBlock>& out) const {
+  if (!out.reserve(out.size() + live_)) return false;
+  for (uint64_t i = 0; i < capacity_; ++i) {
+    const Entry& e = table_[i];
+    if (e.address != 0 && !(e.seq & kTombstone)) out.push_back(LiveBlock{e.address, e.size});
+  }
+  return true;
+}
+
+// Never destroyed: the scan runs in the library's finalizer, after the
+// program's static destructors and atexit handlers.
+LiveSet& live_set() {
+  alignas(LiveSet) static unsigned char storage[sizeof(LiveSet)];
+  static LiveSet* set = new (storage) LiveSet();
+  return *set;
+}
+
+}  // namespace memtide::agent
