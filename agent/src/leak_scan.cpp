@@ -128,6 +128,12 @@ LeakClassifier::Interior glibc_interior(const LiveBlock& block, uint64_t pointer
   if (pointer == block.address + 16 && block.size >= 48 && block.size % 16 == 0 &&
       *reinterpret_cast<const uint64_t*>(block.address) == block.size / 16 - 2)
     return Interior::kStart;
+  // The dynamic loader over-aligns some of its objects inside a malloc'd
+  // block and keeps the block's start beside them to free it
+  // (_dl_find_object's segments: previous, to_free, ...).
+  if (pointer % 8 == 0 && pointer + 16 <= block.address + block.size &&
+      reinterpret_cast<const uint64_t*>(pointer)[1] == block.address)
+    return Interior::kStart;
   return Interior::kInterior;
 }
 
