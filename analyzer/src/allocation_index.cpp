@@ -1,10 +1,11 @@
 #include "memtide/analysis/allocation_index.h"
 
+#include <array>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <string>
 #include <unordered_map>
-#include <variant>
 
 #include "memtide_common/gpu_event.h"
 #include "sqlite_util.h"
@@ -40,7 +41,6 @@ CREATE VIEW mismatched_frees AS SELECT * FROM allocations WHERE mismatch = 1;
 
 constexpr const char* kIndexIndexes = R"sql(
 CREATE INDEX allocations_by_stack ON allocations(stack);
-CREATE INDEX allocations_by_alloc_seq ON allocations(alloc_seq);
 CREATE INDEX allocations_live ON allocations(address) WHERE free_seq IS NULL;
 )sql";
 
@@ -90,14 +90,27 @@ std::string pages_signature(const TraceFile& trace) {
          std::to_string(s.column_int64(2)) + ":v" + std::to_string(kIndexVersion);
 }
 
+constexpr size_t kColumns = 20;
+constexpr size_t kBatchRows = 64;
+
+std::string insert_sql(size_t rows) {
+  std::string sql =
+      "INSERT INTO allocations(id, kind, family, device, address, size, thread_id, scope, stack, "
+      "step, pool, alloc_seq, alloc_time_ns, free_seq, free_time_ns, free_kind, free_thread_id, "
+      "free_stack, free_step, mismatch) VALUES";
+  for (size_t r = 0; r < rows; ++r) {
+    sql += r ? ",(" : "(";
+    for (size_t c = 0; c < kColumns; ++c) sql += c ? ",?" : "?";
+    sql += ")";
+  }
+  return sql;
+}
+
 class Indexer {
  public:
   explicit Indexer(sqlite3* db)
-      : insert_(db,
-                "INSERT INTO allocations(id, kind, family, device, address, size, thread_id, "
-                "scope, stack, step, pool, alloc_seq, alloc_time_ns, free_seq, free_time_ns, "
-                "free_kind, free_thread_id, free_stack, free_step, mismatch) "
-                "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"),
+      : insert_(db, insert_sql(1).c_str()),
+        batch_insert_(db, insert_sql(kBatchRows).c_str()),
         unmatched_(db,
                    "INSERT INTO unmatched_frees(seq, time_ns, kind, address, thread_id, scope, "
                    "stack) VALUES(?,?,?,?,?,?,?)"),
@@ -137,6 +150,7 @@ class Indexer {
   IndexStats finish() {
     for (auto& space : live_)
       for (auto& [address, row] : space) write(row, nullptr, 0, false);
+    flush_rest();
     return stats_;
   }
 
@@ -242,37 +256,70 @@ class Indexer {
     s.step();
   }
 
+  // One row's 20 columns; nullopt is NULL.
+  using Values = std::array<std::optional<int64_t>, kColumns>;
+
   void write(const Row& row, const EventRecord* freed, int64_t free_thread, bool mismatch) {
     ++stats_.allocations;
     if (freed == nullptr) ++stats_.live_at_end;
-    Statement& s = insert_;
-    s.reset();
-    s.bind(1, row.id);
-    s.bind(2, int64_t(row.kind));
-    s.bind(3, int64_t(row.family));
-    if (row.device >= 0) s.bind(4, row.device);
-    s.bind(5, int64_t(row.address));
-    s.bind(6, int64_t(row.size));
-    s.bind(7, row.thread_id);
-    s.bind(8, int64_t(row.scope));
-    s.bind(9, int64_t(row.stack));
-    if (row.step >= 0) s.bind(10, row.step);
-    if (row.pool >= 0) s.bind(11, row.pool);
-    s.bind(12, int64_t(row.seq));
-    s.bind(13, int64_t(row.time_ns));
+    Values& v = pending_[pending_count_++];
+    v = {row.id,
+         int64_t(row.kind),
+         int64_t(row.family),
+         row.device >= 0 ? std::optional<int64_t>(row.device) : std::nullopt,
+         int64_t(row.address),
+         int64_t(row.size),
+         row.thread_id,
+         int64_t(row.scope),
+         int64_t(row.stack),
+         row.step >= 0 ? std::optional<int64_t>(row.step) : std::nullopt,
+         row.pool >= 0 ? std::optional<int64_t>(row.pool) : std::nullopt,
+         int64_t(row.seq),
+         int64_t(row.time_ns),
+         std::nullopt,
+         std::nullopt,
+         std::nullopt,
+         std::nullopt,
+         std::nullopt,
+         std::nullopt,
+         int64_t(mismatch)};
     if (freed != nullptr) {
-      s.bind(14, int64_t(freed->seq));
-      s.bind(15, int64_t(freed->time_ns));
-      s.bind(16, int64_t(freed->kind));
-      s.bind(17, free_thread);
-      s.bind(18, int64_t(freed->stack));
-      if (step_ >= 0) s.bind(19, step_);
+      v[13] = int64_t(freed->seq);
+      v[14] = int64_t(freed->time_ns);
+      v[15] = int64_t(freed->kind);
+      v[16] = free_thread;
+      v[17] = int64_t(freed->stack);
+      if (step_ >= 0) v[18] = step_;
     }
-    s.bind(20, int64_t(mismatch));
-    s.step();
+    if (pending_count_ == kBatchRows) flush(batch_insert_, kBatchRows);
   }
 
-  Statement insert_, unmatched_, step_row_;
+  // Rows go in kBatchRows at a time: one statement per batch costs SQLite's
+  // per-statement work once, not once per row.
+  void flush(Statement& statement, size_t rows) {
+    statement.reset();
+    int index = 1;
+    for (size_t r = 0; r < rows; ++r)
+      for (const std::optional<int64_t>& value : pending_[r]) {
+        if (value) statement.bind(index, *value);
+        ++index;
+      }
+    statement.step();
+    pending_count_ = 0;
+  }
+
+  void flush_rest() {
+    const size_t rows = pending_count_;
+    for (size_t r = 0; r < rows; ++r) {
+      pending_[0] = pending_[r];
+      pending_count_ = 1;
+      flush(insert_, 1);
+    }
+  }
+
+  Statement insert_, batch_insert_, unmatched_, step_row_;
+  std::array<Values, kBatchRows> pending_;
+  size_t pending_count_ = 0;
   int64_t live_heap_ = 0;
   std::map<uint64_t, Row> live_[kSpaces];
   int64_t next_id_ = 1;
@@ -302,9 +349,8 @@ IndexStats ensure_index(const TraceFile& trace) {
   }
   sqlite3* db = trace.db();
   // The index is derived data, rebuilt from the pages whenever in doubt: a
-  // crash mid-build loses nothing that matters, so skip the fsyncs, and give
-  // the build a cache large enough for its B-trees.
-  exec_sql(db, "PRAGMA synchronous = OFF; PRAGMA cache_size = -131072; PRAGMA temp_store = MEMORY");
+  // crash mid-build loses nothing that matters, so skip the fsyncs.
+  exec_sql(db, "PRAGMA synchronous = OFF");
   exec_sql(db, "BEGIN IMMEDIATE");
   try {
     exec_sql(db, kIndexSchema);

@@ -114,6 +114,40 @@ TEST(Report, WorkspaceLeakGrowsEveryStepAndFailsItsGates) {
   EXPECT_NE(html.find("plant_workspace_leak"), std::string::npos);
 }
 
+// Each planted leak of the sample engine, in the category its source says,
+// under the function that planted it.
+TEST(Report, SampleLeaksComeOutInTheirCategoryUnderTheirFunction) {
+  struct Planted {
+    std::string kind, category, function;
+    uint64_t min_bytes;
+  };
+  const std::vector<Planted> planted = {
+      {"workspace", "definite", "plant_workspace_leak", 6u * 64 * 1024},
+      {"activation-cache", "reachable", "plant_activation_cache_leak", 6u * 1024},
+      {"loss-history", "reachable", "plant_loss_history_leak", 6u * 1024},
+      {"shared-ptr-cycle", "indirect", "plant_shared_ptr_cycle_leak", 6u * 4096},
+  };
+  for (const Planted& p : planted) {
+    SCOPED_TRACE(p.kind);
+    const std::string db = traced_sample("planted_" + p.kind, {"--leak=" + p.kind});
+    const std::string json = scratch_dir("planted_out_" + p.kind) + "/r.json";
+    ASSERT_EQ(memtide({"report", db, "--json", json}).exit_code, 0);
+    const nlohmann::json j = nlohmann::json::parse(read_file(json));
+    ASSERT_TRUE(j["processes"][0]["leak_scan"].get<bool>());
+    uint64_t bytes = 0;
+    for (const auto& g : j["processes"][0]["leaks"])
+      if (g["category"] == p.category && any_frame_named(g["frames"], p.function))
+        bytes += g["bytes"].get<uint64_t>();
+    EXPECT_GE(bytes, p.min_bytes);
+    // Nothing is definitely lost but what was planted to be.
+    for (const auto& g : j["processes"][0]["leaks"]) {
+      if (g["category"] == "definite") {
+        EXPECT_TRUE(any_frame_named(g["frames"], "plant_")) << g.dump(2);
+      }
+    }
+  }
+}
+
 TEST(Report, MismatchedFreesAreErrorsOfTheirOwn) {
   const std::string db = traced_sample("mismatch", {"--leak=new-free-mismatch"});
   const std::string json = scratch_dir("report_mismatch_out") + "/r.json";
