@@ -19,15 +19,18 @@ bool LeakClassifier::prepare(const LiveBlock* blocks, size_t count) {
   stack_.clear();
   lowest_ = count ? blocks[0].address : 0;
   highest_ = 0;
-  uint64_t lines = 0;
+  // Distinct lines: blocks come in address order, so a line shared with the
+  // previous block is counted once.
+  uint64_t lines = 0, last_counted = UINT64_MAX;
   for (size_t i = 0; i < count; ++i) {
     if (end_of(i) > highest_) highest_ = end_of(i);
-    const uint64_t span = ((end_of(i) - 1) >> kLineShift) - (blocks[i].address >> kLineShift) + 1;
-    if (span > kMaxLineSpan) {
+    const uint64_t first = blocks[i].address >> kLineShift, last = (end_of(i) - 1) >> kLineShift;
+    if (last - first + 1 > kMaxLineSpan) {
       if (!large_.push_back(static_cast<uint32_t>(i))) return false;
-    } else {
-      lines += span;
+      continue;
     }
+    lines += last - first + 1 - (first == last_counted ? 1 : 0);
+    last_counted = last;
   }
   uint64_t capacity = 1024;
   while (capacity < lines * 2) capacity *= 2;
