@@ -3,10 +3,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <map>
+#include <set>
 #include <stdexcept>
 #include <tuple>
+#include <unordered_map>
 
-#include "memtide/analysis/allocation_index.h"
+#include "block_replay.h"
 #include "memtide_common/event.h"
 #include "memtide_common/gpu_event.h"
 #include "sqlite_util.h"
@@ -55,16 +57,18 @@ class ProcessBuilder {
       : trace_(path), options_(options), frames_(trace_, {options.search_paths, options.sysroot}) {}
 
   ProcessReport build() {
-    const IndexStats index = ensure_index(trace_);
     ProcessReport p;
     p.trace_path = trace_.path();
     describe_process(p);
-    p.peak_bytes = uint64_t(std::max<int64_t>(0, index.peak_heap_bytes));
-    p.peak_time_ns = index.peak_time_ns;
-    count_blocks(p);
-    add_leaks(p);
-    add_errors(p);
-    add_growth(p);
+    Aggregates totals = aggregate();
+    p.peak_bytes = uint64_t(std::max<int64_t>(0, totals.stats.peak_heap_bytes));
+    p.peak_time_ns = totals.stats.peak_time_ns;
+    p.allocations = totals.stats.allocations;
+    p.frees = totals.stats.allocations - totals.stats.live_at_end;
+    p.step_times_ns = std::move(totals.step_times);
+    add_leaks(p, totals);
+    add_errors(p, totals);
+    add_growth(p, totals);
     add_timeline(p);
     p.missing_modules = frames_.missing_modules();
     frames_.save();
@@ -72,6 +76,90 @@ class ProcessBuilder {
   }
 
  private:
+  struct LeakKey {
+    int category;  // index in report_categories()
+    uint32_t stack, scope;
+    int64_t device;  // -1 on the host
+    bool operator<(const LeakKey& o) const {
+      return std::tie(category, stack, scope, device) <
+             std::tie(o.category, o.stack, o.scope, o.device);
+    }
+  };
+  struct Totals {
+    uint64_t bytes = 0, blocks = 0;
+  };
+  struct GrowthTotals {
+    std::set<int64_t> steps;
+    uint64_t bytes = 0;
+  };
+  struct Aggregates {
+    IndexStats stats;
+    std::vector<uint64_t> step_times;
+    std::map<LeakKey, Totals> leaks;
+    std::map<std::tuple<int, int, uint32_t>, uint64_t> mismatches;  // kind, free kind, stack
+    std::map<std::pair<int, uint32_t>, uint64_t> unknown_frees;     // kind, stack
+    std::map<std::pair<uint32_t, uint32_t>, GrowthTotals> growth;   // stack, scope
+  };
+
+  // One pass over the events, in memory bounded by the blocks live at a time:
+  // reports never need the SQL index, so they run at decoding speed.
+  class ReportSink : public BlockSink {
+   public:
+    ReportSink(Aggregates& out, const std::unordered_map<uint64_t, int>& scan)
+        : out_(out), scan_(scan) {}
+
+    void block(const Block& b, const BlockEnd& end) override {
+      if (end.freed != nullptr) {
+        if (end.mismatch) ++out_.mismatches[{int(b.kind), int(end.freed->kind), b.stack}];
+        return;
+      }
+      if (b.family == AllocFamily::kPool) return;  // the pool's own reserve is the leak, if any
+      if (b.kind == EventKind::kCudaVmmMap || b.kind == EventKind::kCudaReserve) return;
+      const bool gpu = b.family == AllocFamily::kGpu;
+      int category = category_rank("not-freed");
+      if (gpu) {
+        category = category_rank("gpu");
+      } else if (!scan_.empty()) {
+        auto it = scan_.find(b.address);
+        if (it != scan_.end()) category = category_rank(scan_category(it->second));
+      }
+      Totals& t = out_.leaks[{category, b.stack, b.scope, gpu ? b.device : -1}];
+      t.bytes += b.size;
+      ++t.blocks;
+      if (b.step >= 1) {
+        GrowthTotals& g = out_.growth[{b.stack, b.scope}];
+        g.steps.insert(b.step);
+        g.bytes += b.size;
+      }
+    }
+
+    void unmatched_free(const EventRecord& e, int64_t) override {
+      ++out_.unknown_frees[{int(e.kind), e.stack}];
+    }
+
+    void step(int64_t, const EventRecord& e, int64_t, int64_t) override {
+      out_.step_times.push_back(e.time_ns);
+    }
+
+   private:
+    Aggregates& out_;
+    const std::unordered_map<uint64_t, int>& scan_;
+  };
+
+  Aggregates aggregate() {
+    std::unordered_map<uint64_t, int> scan;
+    if (scan_done_) {
+      Statement s(trace_.db(), "SELECT address, category FROM leak_scan");
+      while (s.step()) scan[uint64_t(s.column_int64(0))] = int(s.column_int64(1));
+    }
+    Aggregates out;
+    ReportSink sink(out, scan);
+    BlockReplay replay(sink);
+    trace_.for_each_event([&](const EventRecord& e, int64_t thread) { replay.event(e, thread); });
+    out.stats = replay.finish();
+    return out;
+  }
+
   void describe_process(ProcessReport& p) {
     Statement s(trace_.db(),
                 "SELECT pid, parent_pid, command_line, end_reason, start_time_ns, end_time_ns "
@@ -89,44 +177,18 @@ class ProcessBuilder {
     if (p.end_reason.empty()) p.end_reason = "killed (no final flush)";
     scan_done_ = trace_.meta("leak_scan") == "done" && has_table(trace_, "leak_scan");
     p.leak_scan_done = scan_done_;
-    Statement steps(trace_.db(), "SELECT time_ns FROM steps ORDER BY seq");
-    while (steps.step()) p.step_times_ns.push_back(uint64_t(steps.column_int64(0)));
-  }
-
-  void count_blocks(ProcessReport& p) {
-    Statement s(trace_.db(), "SELECT count(*), count(free_seq) FROM allocations");
-    s.step();
-    p.allocations = uint64_t(s.column_int64(0));
-    p.frees = uint64_t(s.column_int64(1));
   }
 
   // Blocks live at exit, grouped by category, stack, scope and device.
-  void add_leaks(ProcessReport& p) {
-    std::string sql =
-        "SELECT a.stack, a.scope, a.device, a.family, a.kind, sum(a.size), count(*)" +
-        std::string(scan_done_ ? ", coalesce(l.category, 0) " : ", 0 ") + "FROM live_at_end a " +
-        (scan_done_ ? "LEFT JOIN leak_scan l ON l.address = a.address AND a.family IN (1, 2, 3) "
-                    : "") +
-        "WHERE a.family IN (1, 2, 3, 6) AND a.kind NOT IN (101, 102) "
-        "GROUP BY 1, 2, 3, 4, 8";
-    Statement s(trace_.db(), sql.c_str());
-    std::map<std::tuple<std::string, uint32_t, uint32_t, std::string>, LeakGroup> groups;
-    while (s.step()) {
-      const bool gpu = s.column_int64(3) == int64_t(AllocFamily::kGpu);
-      const std::string category = gpu ? "gpu" : scan_category(s.column_int64(7));
-      const std::string device = gpu ? "cuda:" + std::to_string(s.column_int64(2)) : "host";
-      const uint32_t stack = uint32_t(s.column_int64(0)), scope = uint32_t(s.column_int64(1));
-      LeakGroup& g = groups[{category, stack, scope, device}];
-      g.category = category;
-      g.device = device;
-      g.bytes += uint64_t(s.column_int64(5));
-      g.blocks += uint64_t(s.column_int64(6));
-      if (g.frames.empty()) {
-        g.frames = frames_.stack(stack);
-        g.scope = scope_path(trace_, scope);
-      }
-    }
-    for (auto& [key, g] : groups) {
+  void add_leaks(ProcessReport& p, const Aggregates& a) {
+    for (const auto& [key, totals] : a.leaks) {
+      LeakGroup g;
+      g.category = report_categories()[size_t(key.category)];
+      g.device = key.device >= 0 ? "cuda:" + std::to_string(key.device) : "host";
+      g.bytes = totals.bytes;
+      g.blocks = totals.blocks;
+      g.frames = frames_.stack(key.stack);
+      g.scope = scope_path(trace_, key.scope);
       if (options_.suppressions.matches(g.category, g.frames)) {
         g.suppressed = true;
         p.suppressed_blocks += g.blocks;
@@ -141,59 +203,59 @@ class ProcessBuilder {
     });
   }
 
-  void add_errors(ProcessReport& p) {
-    Statement mismatches(trace_.db(),
-                         "SELECT kind, free_kind, stack, count(*) FROM allocations "
-                         "WHERE mismatch = 1 GROUP BY 1, 2, 3 ORDER BY 4 DESC");
-    while (mismatches.step()) {
+  void add_errors(ProcessReport& p, const Aggregates& a) {
+    for (const auto& [key, count] : a.mismatches) {
+      const auto [kind, free_kind, stack] = key;
       ErrorGroup e;
       e.kind = "mismatch";
-      e.detail = std::string(event_kind_name(EventKind(mismatches.column_int64(0)))) +
-                 " freed by " + event_kind_name(EventKind(mismatches.column_int64(1)));
-      e.count = uint64_t(mismatches.column_int64(3));
-      e.frames = frames_.stack(uint32_t(mismatches.column_int64(2)));
+      e.detail = std::string(event_kind_name(EventKind(kind))) + " freed by " +
+                 event_kind_name(EventKind(free_kind));
+      e.count = count;
+      e.frames = frames_.stack(stack);
       if (!options_.suppressions.matches("mismatch", e.frames)) p.errors.push_back(std::move(e));
     }
-    Statement unknown(trace_.db(),
-                      "SELECT kind, stack, count(*) FROM unmatched_frees "
-                      "GROUP BY 1, 2 ORDER BY 3 DESC");
-    while (unknown.step()) {
+    for (const auto& [key, count] : a.unknown_frees) {
       ErrorGroup e;
       e.kind = "unknown free";
-      e.detail = std::string(event_kind_name(EventKind(unknown.column_int64(0)))) +
+      e.detail = std::string(event_kind_name(EventKind(key.first))) +
                  " of a pointer never allocated (or allocated before tracing began)";
-      e.count = uint64_t(unknown.column_int64(2));
-      e.frames = frames_.stack(uint32_t(unknown.column_int64(1)));
+      e.count = count;
+      e.frames = frames_.stack(key.second);
       if (!options_.suppressions.matches("unknown-free", e.frames))
         p.errors.push_back(std::move(e));
     }
+    std::stable_sort(p.errors.begin(), p.errors.end(),
+                     [](const ErrorGroup& x, const ErrorGroup& y) {
+                       return x.kind != y.kind ? x.kind < y.kind : x.count > y.count;
+                     });
   }
 
   // Blocks allocated after the first step and still live at the end, from
   // allocation sites that left such blocks in at least half of the steps:
   // what grows step after step until the run dies of it.
-  void add_growth(ProcessReport& p) {
-    Statement last(trace_.db(), "SELECT coalesce(max(step), -1) FROM steps");
-    last.step();
-    const int64_t last_step = last.column_int64(0);
-    if (last_step < 3) return;
-    const int64_t min_steps = std::max<int64_t>(3, last_step / 2);
-    Statement s(trace_.db(),
-                "SELECT stack, scope, count(DISTINCT step), sum(size), min(step), max(step) "
-                "FROM live_at_end WHERE step >= 1 AND family IN (1, 2, 3, 5, 6) "
-                "GROUP BY stack, scope HAVING count(DISTINCT step) >= ? ORDER BY 4 DESC");
-    s.bind(1, min_steps);
-    while (s.step() && p.growth.size() < options_.max_groups) {
-      GrowthGroup g;
-      g.frames = frames_.stack(uint32_t(s.column_int64(0)));
-      if (options_.suppressions.matches("growth", g.frames)) continue;
-      g.scope = scope_path(trace_, uint32_t(s.column_int64(1)));
-      g.steps = uint64_t(s.column_int64(2));
-      g.live_bytes = uint64_t(s.column_int64(3));
-      const int64_t span = std::max<int64_t>(1, s.column_int64(5) - s.column_int64(4) + 1);
-      g.bytes_per_step = g.live_bytes / uint64_t(span);
-      p.growth.push_back(std::move(g));
+  void add_growth(ProcessReport& p, const Aggregates& a) {
+    const int64_t steps = int64_t(p.step_times_ns.size());
+    if (steps < 4) return;
+    const int64_t last_step = steps - 1;
+    const size_t min_steps = size_t(std::max<int64_t>(3, last_step / 2));
+    std::vector<GrowthGroup> groups;
+    for (const auto& [key, g] : a.growth) {
+      if (g.steps.size() < min_steps) continue;
+      GrowthGroup out;
+      out.frames = frames_.stack(key.first);
+      if (options_.suppressions.matches("growth", out.frames)) continue;
+      out.scope = scope_path(trace_, key.second);
+      out.steps = g.steps.size();
+      out.live_bytes = g.bytes;
+      const int64_t span = *g.steps.rbegin() - *g.steps.begin() + 1;
+      out.bytes_per_step = g.bytes / uint64_t(std::max<int64_t>(1, span));
+      groups.push_back(std::move(out));
     }
+    std::sort(groups.begin(), groups.end(), [](const GrowthGroup& x, const GrowthGroup& y) {
+      return x.live_bytes > y.live_bytes;
+    });
+    if (groups.size() > options_.max_groups) groups.resize(options_.max_groups);
+    p.growth = std::move(groups);
   }
 
   void add_timeline(ProcessReport& p) {

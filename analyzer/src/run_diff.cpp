@@ -5,8 +5,9 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
-#include "memtide/analysis/allocation_index.h"
+#include "block_replay.h"
 #include "memtide/analysis/report_builder.h"
 #include "sqlite_util.h"
 #include "stack_frames.h"
@@ -42,6 +43,22 @@ struct SiteTotals {
   int64_t bytes = 0, count = 0;
 };
 
+// Bytes and blocks allocated per stack, over the whole run.
+class BytesByStack : public BlockSink {
+ public:
+  void block(const Block& b, const BlockEnd&) override {
+    if (b.family == AllocFamily::kGpu &&
+        (b.kind == EventKind::kCudaVmmMap || b.kind == EventKind::kCudaReserve))
+      return;
+    SiteTotals& t = totals[b.stack];
+    t.bytes += int64_t(b.size);
+    ++t.count;
+  }
+  void unmatched_free(const EventRecord&, int64_t) override {}
+  void step(int64_t, const EventRecord&, int64_t, int64_t) override {}
+  std::unordered_map<uint32_t, SiteTotals> totals;
+};
+
 RunMeasures measure(const std::string& path, const DiffOptions& options,
                     std::map<std::string, SiteTotals>& sites) {
   ReportOptions report_options;
@@ -57,13 +74,14 @@ RunMeasures measure(const std::string& path, const DiffOptions& options,
   m.steps = p.step_times_ns.size();
   TraceFile trace(path);
   StackFrames frames(trace, {options.search_paths, options.sysroot});
-  Statement s(trace.db(),
-              "SELECT stack, sum(size), count(*) FROM allocations WHERE family IN (1, 2, 3, 5, 6) "
-              "GROUP BY stack");
-  while (s.step()) {
-    SiteTotals& t = sites[site_of(frames.stack(uint32_t(s.column_int64(0))))];
-    t.bytes += s.column_int64(1);
-    t.count += s.column_int64(2);
+  BytesByStack by_stack;
+  BlockReplay replay(by_stack);
+  trace.for_each_event([&](const EventRecord& e, int64_t thread) { replay.event(e, thread); });
+  replay.finish();
+  for (const auto& [stack, totals] : by_stack.totals) {
+    SiteTotals& t = sites[site_of(frames.stack(stack))];
+    t.bytes += totals.bytes;
+    t.count += totals.count;
   }
   return m;
 }
