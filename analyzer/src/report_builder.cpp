@@ -98,7 +98,7 @@ class ProcessBuilder {
     std::map<LeakKey, Totals> leaks;
     std::map<std::tuple<int, int, uint32_t>, uint64_t> mismatches;  // kind, free kind, stack
     std::map<std::pair<int, uint32_t>, uint64_t> unknown_frees;     // kind, stack
-    std::map<std::pair<uint32_t, uint32_t>, GrowthTotals> growth;   // stack, scope
+    std::map<std::tuple<uint32_t, uint32_t, int64_t>, GrowthTotals> growth;  // stack, scope, device
   };
 
   // One pass over the events, in memory bounded by the blocks live at a time:
@@ -127,7 +127,7 @@ class ProcessBuilder {
       t.bytes += b.size;
       ++t.blocks;
       if (b.step >= 1) {
-        GrowthTotals& g = out_.growth[{b.stack, b.scope}];
+        GrowthTotals& g = out_.growth[{b.stack, b.scope, gpu ? b.device : -1}];
         g.steps.insert(b.step);
         g.bytes += b.size;
       }
@@ -241,10 +241,12 @@ class ProcessBuilder {
     std::vector<GrowthGroup> groups;
     for (const auto& [key, g] : a.growth) {
       if (g.steps.size() < min_steps) continue;
+      const auto [stack, scope, device] = key;
       GrowthGroup out;
-      out.frames = frames_.stack(key.first);
+      out.frames = frames_.stack(stack);
       if (options_.suppressions.matches("growth", out.frames)) continue;
-      out.scope = scope_path(trace_, key.second);
+      out.scope = scope_path(trace_, scope);
+      out.device = device >= 0 ? "cuda:" + std::to_string(device) : "host";
       out.steps = g.steps.size();
       out.live_bytes = g.bytes;
       const int64_t span = *g.steps.rbegin() - *g.steps.begin() + 1;
@@ -393,6 +395,12 @@ ReportData build_report(const std::vector<std::string>& trace_paths, const Repor
   data.memtide_version = MEMTIDE_ANALYSIS_VERSION;
   for (const std::string& path : trace_paths)
     data.processes.push_back(ProcessBuilder(path, options).build());
+  // A run's processes in the order they started: the root first, then the
+  // processes it forked or exec'd.
+  std::stable_sort(data.processes.begin(), data.processes.end(),
+                   [](const ProcessReport& a, const ProcessReport& b) {
+                     return a.start_time_ns < b.start_time_ns;
+                   });
   apply_gates(data, options);
   return data;
 }

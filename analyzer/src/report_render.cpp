@@ -127,8 +127,9 @@ std::string render_text_report(const ReportData& data) {
       out += stack_text(e.frames, 12);
     }
     for (const GrowthGroup& g : p.growth) {
-      out += "\n  growth: " + human_bytes(g.bytes_per_step) + " per step over " +
-             std::to_string(g.steps) + " steps, " + human_bytes(g.live_bytes) + " live at the end" +
+      out += "\n  growth" + (g.device == "host" ? "" : " on " + g.device) + ": " +
+             human_bytes(g.bytes_per_step) + " per step over " + std::to_string(g.steps) +
+             " steps, " + human_bytes(g.live_bytes) + " live at the end" +
              (g.scope.empty() ? "" : " in scope " + g.scope) + "\n";
       out += stack_text(g.frames, 12);
     }

@@ -53,6 +53,7 @@ struct GrowthGroup {
   uint64_t bytes_per_step = 0;  // median growth over the steps considered
   uint64_t steps = 0;           // steps over which it grew
   uint64_t live_bytes = 0;      // at the end
+  std::string device = "host";  // or "cuda:N"
 };
 
 // One point of the memory-over-time chart.
