@@ -1,5 +1,7 @@
 #include "memtide/analysis/html_report.h"
 
+#include "text_format.h"
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -15,30 +17,7 @@ namespace {
 // attribute value, SVG): attributes are always double-quoted, and escaping
 // both quotes keeps one function right for all of them.
 std::string escape_html(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
+  return escape_markup(text);
 }
 
 template <typename... Args>
@@ -60,15 +39,6 @@ std::string group_digits(uint64_t n) {
 // "1 block", "2 blocks", with the count's digits grouped.
 std::string count_of(uint64_t n, std::string_view noun) {
   return group_digits(n) + " " + std::string(noun) + (n == 1 ? "" : "s");
-}
-
-std::string human_bytes(uint64_t bytes) {
-  static const char* const kUnits[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double value = double(bytes);
-  int unit = 0;
-  while (value >= 1024 && unit < 4) value /= 1024, ++unit;
-  if (unit == 0) return std::to_string(bytes) + " B";
-  return printf_string("%.1f %s", value, kUnits[unit]);
 }
 
 std::string format_duration(double seconds) {

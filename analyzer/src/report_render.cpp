@@ -6,20 +6,11 @@
 #include <cstdio>
 
 #include "memtide/analysis/report_builder.h"
+#include "text_format.h"
 
 namespace memtide::analysis {
 
 namespace {
-
-std::string human_bytes(uint64_t bytes) {
-  const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
-  double v = double(bytes);
-  int u = 0;
-  while (v >= 1024 && u < 4) v /= 1024, ++u;
-  char text[32];
-  snprintf(text, sizeof text, u == 0 ? "%.0f %s" : "%.1f %s", v, units[u]);
-  return text;
-}
 
 std::string frame_text(const ReportFrame& f) {
   std::string where;
@@ -58,33 +49,7 @@ nlohmann::ordered_json frames_json(const std::vector<ReportFrame>& frames) {
 }
 
 std::string xml_escape(const std::string& s) {
-  std::string out;
-  for (char c : s) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&apos;";
-        break;
-      default:
-        // XML 1.0 forbids most control characters, even escaped.
-        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t' && c != '\r')
-          out += '?';
-        else
-          out += c;
-    }
-  }
-  return out;
+  return escape_markup(s);
 }
 
 }  // namespace
