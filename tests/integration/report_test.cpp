@@ -215,6 +215,13 @@ TEST(Report, BadInputAndUsageErrorsExitTwoWithAClearMessage) {
   const std::string dir = scratch_dir("report_bad");
   write_file(dir + "/empty.db", "");
   write_file(dir + "/text.db", "this is not a database\n");
+  // A trace of another schema version: a real trace with its version changed.
+  const std::string other = dir + "/other.db";
+  ASSERT_EQ(run_traced(other, {program_path("alloc_exact")}).exit_code, 0);
+  ASSERT_EQ(
+      run_command({"sqlite3", other, "UPDATE meta SET value = 99 WHERE key = 'schema_version'"})
+          .exit_code,
+      0);
   struct Case {
     std::vector<std::string> args;
     std::string message;
@@ -223,6 +230,7 @@ TEST(Report, BadInputAndUsageErrorsExitTwoWithAClearMessage) {
       {{"report", dir + "/empty.db"}, "empty"},
       {{"report", dir + "/text.db"}, "not an SQLite database"},
       {{"report", dir + "/missing.db"}, "no such file or directory"},
+      {{"report", other}, "trace schema version 99"},
       {{"report"}, "no trace file given"},
       {{"report", dir + "/text.db", "--fail-on", "everything"}, "unknown category 'everything'"},
       {{"report", dir + "/text.db", "--max-peak", "lots"}, "expected bytes"},
