@@ -218,10 +218,10 @@ TEST(Report, BadInputAndUsageErrorsExitTwoWithAClearMessage) {
   // A trace of another schema version: a real trace with its version changed.
   const std::string other = dir + "/other.db";
   ASSERT_EQ(run_traced(other, {program_path("alloc_exact")}).exit_code, 0);
-  ASSERT_EQ(
-      run_command({"sqlite3", other, "UPDATE meta SET value = 99 WHERE key = 'schema_version'"})
-          .exit_code,
-      0);
+  ASSERT_EQ(run_command({"/usr/bin/env", "sqlite3", other,
+                         "UPDATE meta SET value = 99 WHERE key = 'schema_version'"})
+                .exit_code,
+            0);
   struct Case {
     std::vector<std::string> args;
     std::string message;
