@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent_state.h"
+#include "dlopen_search.h"
 #include "lifecycle.h"
 #include "module_map.h"
 #include "real_functions.h"
@@ -112,7 +113,21 @@ int execle(const char* path, const char* arg, ...) {
 
 void* dlopen(const char* file, int mode) {
   ready();
-  void* handle = real.dlopen(file, mode);
+  // A file the program already loaded is found by its name; otherwise search
+  // the caller's RPATH/RUNPATH, which libc would take from memtide instead.
+  char path[4096];
+  const bool loaded = file != nullptr && [&] {
+    void* h = real.dlopen(file, RTLD_LAZY | RTLD_NOLOAD);
+    if (h != nullptr)
+      real.dlclose(h);
+    else
+      dlerror();  // the program's dlerror() must not see this probe
+    return h != nullptr;
+  }();
+  const char* target =
+      !loaded && find_in_caller_paths(file, __builtin_return_address(0), path, sizeof path) ? path
+                                                                                            : file;
+  void* handle = real.dlopen(target, mode);
   if (handle != nullptr && phase() != Phase::kFinished) refresh_modules();
   return handle;
 }

@@ -39,11 +39,13 @@ class Origins {
     while (modules.step()) {
       std::string name = base_name(modules.column_text(2));
       const bool plumbing = is_cuda_plumbing(name);
-      modules_.push_back({uint64_t(modules.column_int64(0)), uint64_t(modules.column_int64(1)), name, plumbing});
+      modules_.push_back(
+          {uint64_t(modules.column_int64(0)), uint64_t(modules.column_int64(1)), name, plumbing});
     }
     Statement nodes(trace.db(), "SELECT id, parent, ip FROM stack_nodes");
-    while (nodes.step()) nodes_[uint32_t(nodes.column_int64(0))] = {uint32_t(nodes.column_int64(1)),
-                                                              uint64_t(nodes.column_int64(2))};
+    while (nodes.step())
+      nodes_[uint32_t(nodes.column_int64(0))] = {uint32_t(nodes.column_int64(1)),
+                                                 uint64_t(nodes.column_int64(2))};
   }
 
   const std::string& of(uint32_t stack) {
@@ -94,9 +96,22 @@ struct Block {
 
 class Replay {
  public:
-  Replay(const TraceFile& trace, GpuSummary& out) : origins_(trace), out_(out) {}
+  Replay(const TraceFile& trace, GpuSummary& out) : origins_(trace), out_(out) {
+    Statement pools(trace.db(),
+                    "SELECT p.id, coalesce(s.value, 'pool ' || p.id) FROM pools p "
+                    "LEFT JOIN strings s ON s.id = p.name_id");
+    while (pools.step()) pool_names_[uint32_t(pools.column_int64(0))] = pools.column_text(1);
+  }
 
   void event(const EventRecord& e) {
+    if (e.kind == EventKind::kPoolAlloc) {
+      pool_blocks_[e.address] = {e.size, uint32_t(e.aux)};
+      return;
+    }
+    if (e.kind == EventKind::kPoolFree) {
+      pool_blocks_.erase(e.address);
+      return;
+    }
     const GpuAux aux = unpack_gpu_aux(e.aux);
     if (e.kind == EventKind::kCudaFailed) {
       ++out_.failed_calls;
@@ -118,14 +133,67 @@ class Replay {
       for (const auto& [address, block] : c)
         if (is_memory(block.memory_class))
           out_.devices[block.device].live_by_origin[block.origin] += block.size;
+    for (auto& [device, r] : reconcile()) out_.devices[device].reconciliation = std::move(r);
+  }
+
+  // Each live pool sub-allocation is looked up in the live GPU blocks that
+  // can hold one (device, managed, async memory and VMM mappings); a block
+  // holding any is a segment of that pool. Everything else is the remainder,
+  // named by origin. Physical VMM memory stays in the remainder: its
+  // mappings are what pools carve.
+  std::map<uint32_t, GpuReconciliation> reconcile() const {
+    struct Segment {
+      uint64_t in_use = 0;
+      uint32_t pool = 0;
+    };
+    std::map<std::pair<int, uint64_t>, Segment> segments;  // (class, block address)
+    for (const auto& [address, pool_block] : pool_blocks_) {
+      for (GpuMemoryClass c : {GpuMemoryClass::kDevice, GpuMemoryClass::kManaged,
+                               GpuMemoryClass::kAsync, GpuMemoryClass::kMapped}) {
+        const auto& live = live_[static_cast<int>(c)];
+        auto it = live.upper_bound(address);
+        if (it == live.begin()) continue;
+        --it;
+        if (address >= it->first + it->second.size) continue;
+        Segment& s = segments[{static_cast<int>(c), it->first}];
+        s.in_use += pool_block.first;
+        s.pool = pool_block.second;
+        break;
+      }
+    }
+    std::map<uint32_t, GpuReconciliation> out;
+    std::map<std::pair<uint32_t, uint32_t>, GpuPoolUse> pools;  // (device, pool id)
+    for (int c = 0; c < static_cast<int>(GpuMemoryClass::kCount); ++c) {
+      for (const auto& [address, block] : live_[c]) {
+        GpuReconciliation& r = out[block.device];
+        const auto segment = segments.find({c, address});
+        if (segment != segments.end()) {
+          GpuPoolUse& use = pools[{block.device, segment->second.pool}];
+          auto name = pool_names_.find(segment->second.pool);
+          use.name = name != pool_names_.end() ? name->second : "pool";
+          ++use.segments;
+          use.reserved_bytes += block.size;
+          use.in_use_bytes += segment->second.in_use;
+          // A mapping is a view of physical memory already counted below.
+          if (is_memory(block.memory_class)) r.driver_bytes += block.size;
+        } else if (is_memory(block.memory_class)) {
+          r.driver_bytes += block.size;
+          r.rest[block.origin] += block.size;
+        }
+      }
+    }
+    for (auto& [key, use] : pools) out[key.first].pools.push_back(use);
+    return out;
   }
 
   void snapshot(GpuLiveAtMark& at) {
     at.found = true;
+    at.reconciliation = reconcile();
     for (auto& c : live_)
       for (const auto& [address, block] : c) {
         at.bytes_by_class[block.device][gpu_memory_class_name(block.memory_class)] += block.size;
-        if (is_memory(block.memory_class)) at.bytes_by_origin[block.device][block.origin] += block.size;
+        if (is_memory(block.memory_class))
+          at.bytes_by_origin[block.device][block.origin] += block.size;
       }
   }
 
@@ -185,6 +253,8 @@ class Replay {
   GpuSummary& out_;
   std::map<uint64_t, Block> live_[static_cast<int>(GpuMemoryClass::kCount)];
   std::map<uint64_t, std::pair<uint32_t, uint64_t>> pool_levels_;  // pool -> (device, bytes)
+  std::map<uint64_t, std::pair<uint64_t, uint32_t>> pool_blocks_;  // address -> (size, pool id)
+  std::unordered_map<uint32_t, std::string> pool_names_;
 };
 
 uint32_t mark_string_id(const TraceFile& trace, const std::string& mark) {
@@ -208,7 +278,7 @@ GpuSummary summarize_gpu(const TraceFile& trace, const std::string& mark) {
   Replay replay(trace, summary);
   const uint32_t mark_id = mark_string_id(trace, mark);
   trace.for_each_event([&](const EventRecord& e, int64_t) {
-    if (is_gpu_event(e.kind))
+    if (is_gpu_event(e.kind) || e.kind == EventKind::kPoolAlloc || e.kind == EventKind::kPoolFree)
       replay.event(e);
     else if (mark_id != 0 && e.kind == EventKind::kMark && e.aux == mark_id &&
              !summary.at_mark.found)
@@ -219,8 +289,8 @@ GpuSummary summarize_gpu(const TraceFile& trace, const std::string& mark) {
 }
 
 std::string format_gpu_text(const GpuSummary& s) {
-  std::string out = "GPU tracking:   " + s.mode + (s.detail.empty() ? "" : " (" + s.detail + ")") +
-                    "\n";
+  std::string out =
+      "GPU tracking:   " + s.mode + (s.detail.empty() ? "" : " (" + s.detail + ")") + "\n";
   char line[256];
   for (const auto& [device, d] : s.devices) {
     out += "\ndevice " + device_label(device) + "\n";
@@ -239,6 +309,23 @@ std::string format_gpu_text(const GpuSummary& s) {
                (unsigned long long)d.pool_reserved_bytes);
       out += line;
     }
+    if (!d.reconciliation.pools.empty()) {
+      snprintf(line, sizeof line, "  driver-level bytes live at end: %llu, of which\n",
+               (unsigned long long)d.reconciliation.driver_bytes);
+      out += line;
+      for (const GpuPoolUse& p : d.reconciliation.pools) {
+        snprintf(line, sizeof line,
+                 "    pool %-24s %llu segments, %llu bytes reserved, %llu in use\n", p.name.c_str(),
+                 (unsigned long long)p.segments, (unsigned long long)p.reserved_bytes,
+                 (unsigned long long)p.in_use_bytes);
+        out += line;
+      }
+      for (const auto& [origin, bytes] : d.reconciliation.rest) {
+        snprintf(line, sizeof line, "    outside pools, from %-24s %llu bytes\n", origin.c_str(),
+                 (unsigned long long)bytes);
+        out += line;
+      }
+    }
     for (const auto& [origin, bytes] : d.live_by_origin) {
       snprintf(line, sizeof line, "  live at end from %-30s %16llu bytes\n", origin.c_str(),
                (unsigned long long)bytes);
@@ -254,6 +341,21 @@ std::string format_gpu_text(const GpuSummary& s) {
   return out;
 }
 
+namespace {
+nlohmann::ordered_json reconciliation_json(const GpuReconciliation& r) {
+  nlohmann::ordered_json j;
+  j["driver_bytes"] = r.driver_bytes;
+  j["pools"] = nlohmann::ordered_json::array();
+  for (const GpuPoolUse& p : r.pools)
+    j["pools"].push_back({{"name", p.name},
+                          {"segments", p.segments},
+                          {"reserved_bytes", p.reserved_bytes},
+                          {"in_use_bytes", p.in_use_bytes}});
+  j["outside_pools_by_origin"] = r.rest;
+  return j;
+}
+}  // namespace
+
 std::string format_gpu_json(const GpuSummary& s) {
   nlohmann::ordered_json j;
   j["mode"] = s.mode;
@@ -263,11 +365,13 @@ std::string format_gpu_json(const GpuSummary& s) {
   for (const auto& [device, d] : s.devices) {
     nlohmann::ordered_json dj;
     for (const auto& [name, t] : d.by_class)
-      dj["classes"][name] = {{"allocations", t.allocations}, {"frees", t.frees},
-                             {"allocated_bytes", t.allocated_bytes}, {"peak_bytes", t.peak_bytes},
-                             {"live_bytes", t.live_bytes}, {"live_blocks", t.live_blocks}};
+      dj["classes"][name] = {
+          {"allocations", t.allocations},         {"frees", t.frees},
+          {"allocated_bytes", t.allocated_bytes}, {"peak_bytes", t.peak_bytes},
+          {"live_bytes", t.live_bytes},           {"live_blocks", t.live_blocks}};
     dj["live_by_origin"] = d.live_by_origin;
     dj["pool_reserved_bytes"] = d.pool_reserved_bytes;
+    dj["reconciliation"] = reconciliation_json(d.reconciliation);
     devices[device_label(device)] = dj;
   }
   j["devices"] = devices;
@@ -280,6 +384,8 @@ std::string format_gpu_json(const GpuSummary& s) {
       at[device_label(device)]["by_class"] = classes;
     for (const auto& [device, origins] : s.at_mark.bytes_by_origin)
       at[device_label(device)]["by_origin"] = origins;
+    for (const auto& [device, r] : s.at_mark.reconciliation)
+      at[device_label(device)]["reconciliation"] = reconciliation_json(r);
     j["at_mark"] = at;
   }
   return j.dump(2) + "\n";

@@ -95,24 +95,27 @@ void expect_every_kind(const std::string& db) {
   EXPECT_NE(first.stack, 0u);
   const std::vector<std::string> frames = stack_functions(db, first.stack);
   EXPECT_NE(std::find(frames.begin(), frames.end(), "layer_forward"), frames.end());
-  EXPECT_EQ(query_text(db, "SELECT path FROM scope_paths WHERE id = " +
-                               std::to_string(first.scope)),
-            "layer.0/forward");
+  EXPECT_EQ(
+      query_text(db, "SELECT path FROM scope_paths WHERE id = " + std::to_string(first.scope)),
+      "layer.0/forward");
   EXPECT_EQ(events[1].record.scope, first.scope);
   EXPECT_EQ(events[2].record.scope, 0u);
   // The library that found the driver on its own is named in its stack.
   const std::vector<std::string> blas = stack_functions(db, events[20].record.stack);
   EXPECT_NE(std::find(blas.begin(), blas.end(), "fake_blas_create"), blas.end());
-  EXPECT_EQ(query_int(db, "SELECT coalesce(sum(value), 0) FROM counters "
-                          "WHERE name = 'gpu_unknown_frees'"),
+  EXPECT_EQ(query_int(db,
+                      "SELECT coalesce(sum(value), 0) FROM counters "
+                      "WHERE name = 'gpu_unknown_frees'"),
             0);
   // The last sample: device 1 still holds the library's 4 MiB workspace.
-  EXPECT_EQ(query_int(db, "SELECT live_device_bytes FROM gpu_samples WHERE device = 1 "
-                          "ORDER BY time_ns DESC LIMIT 1"),
+  EXPECT_EQ(query_int(db,
+                      "SELECT live_device_bytes FROM gpu_samples WHERE device = 1 "
+                      "ORDER BY time_ns DESC LIMIT 1"),
             static_cast<int64_t>(4 * MiB));
-  EXPECT_EQ(query_int(db, "SELECT live_pinned_bytes + live_managed_bytes + live_async_bytes + "
-                          "live_physical_bytes FROM gpu_samples WHERE device = 1 "
-                          "ORDER BY time_ns DESC LIMIT 1"),
+  EXPECT_EQ(query_int(db,
+                      "SELECT live_pinned_bytes + live_managed_bytes + live_async_bytes + "
+                      "live_physical_bytes FROM gpu_samples WHERE device = 1 "
+                      "ORDER BY time_ns DESC LIMIT 1"),
             0);
 }
 
@@ -181,6 +184,28 @@ TEST(GpuRecording, DlsymNextStaysRelativeToItsCaller) {
   // loaded after the agent, it is libc.
   EXPECT_NE(r.out.find("next malloc from main: libmemtide.so"), std::string::npos) << r.out;
   EXPECT_NE(r.out.find("next malloc from fake_blas: libc.so.6"), std::string::npos) << r.out;
+}
+
+TEST(GpuRecording, ReconciliationSplitsDriverBytesIntoPoolsAndTheRest) {
+  const std::string dir = scratch_dir("gpu_pool");
+  const std::string db = dir + "/run.db";
+  RunResult r = run_traced(db, {program("gpu_pool")});
+  ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
+  RunResult gpu = run_command({cli_path(), "gpu", "--json", "--at-mark", "check", db});
+  ASSERT_EQ(gpu.exit_code, 0) << gpu.err;
+  for (const std::string& where : {std::string("\"reconciliation\""), std::string("\"at_mark\"")})
+    EXPECT_NE(gpu.out.find(where), std::string::npos) << gpu.out;
+  // Exact numbers, from the text rendering of the end state.
+  RunResult text = run_command({cli_path(), "gpu", db});
+  ASSERT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_NE(text.out.find("driver-level bytes live at end: 6291456"), std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("pool fake-caching             1 segments, 4194304 bytes reserved, "
+                          "1310720 in use"),
+            std::string::npos)
+      << text.out;
+  EXPECT_NE(text.out.find("outside pools, from gpu_pool"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("2097152 bytes"), std::string::npos) << text.out;
 }
 
 TEST(GpuRecording, NoDriverLeavesAValidHostTrace) {

@@ -130,6 +130,17 @@ TEST(Processes, ForkWhileAnotherThreadAllocatesNeverDeadlocks) {
   EXPECT_EQ(children, 30);
 }
 
+TEST(Modules, DlopenByNameStillSearchesTheCallersRunpath) {
+  const std::string db = scratch_dir("runpath") + "/run.db";
+  RunResult r = run_traced(db, {program_path("runpath_main")});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("answer 42"), std::string::npos) << r.out;
+  EXPECT_EQ(query_int(db,
+                      "SELECT count(*) FROM modules WHERE path LIKE "
+                      "'%/runpath/libtest_runpath_target.so'"),
+            1);
+}
+
 TEST(Modules, DlopenedLibraryIsMappedAndItsAllocationResolves) {
   std::string db = scratch_dir("dlopen") + "/run.db";
   const std::string lib = program_path("libtest_dlalloc.so");
