@@ -34,6 +34,10 @@ Commands:
   diff BASE NEW [--max-peak-increase P%] [--max-leak-increase N]
                  compare two runs: peak, leaked bytes, allocations per step,
                  the stacks that grew most
+  export FILE --folded OUT [--by bytes|count|peak|leaked] [--with-scopes]
+  export FILE --chrome-trace OUT
+                 folded stacks for flame graphs (flamegraph.pl, speedscope,
+                 inferno); Trace Event JSON for Perfetto and chrome://tracing
   help           this text; `memtide run --help` lists the agent's options
 
 Exit status:
@@ -75,6 +79,7 @@ int main(int argc, char** argv) {
   if (command == "report") return memtide::cli::report_command(args);
   if (command == "diff") return memtide::cli::diff_command(args);
   if (command == "symbolize") return memtide::cli::symbolize_command(args);
+  if (command == "export") return memtide::cli::export_command(args);
   fprintf(stderr, "memtide: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return memtide::cli::kExitUsage;
 }
