@@ -19,6 +19,9 @@ int leaks_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
 int diff_command(const std::vector<std::string>& args);
 int symbolize_command(const std::vector<std::string>& args);
+int layers_command(const std::vector<std::string>& args);
+int peak_command(const std::vector<std::string>& args);
+int top_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
 
 // Where libmemtide.so is: MEMTIDE_AGENT, else beside this executable in the

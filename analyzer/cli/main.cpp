@@ -38,6 +38,14 @@ Commands:
   export FILE --chrome-trace OUT
                  folded stacks for flame graphs (flamegraph.pl, speedscope,
                  inferno); Trace Event JSON for Perfetto and chrome://tracing
+  layers FILE [--tree|--flat] [--sort COLUMN] [--phase NAME] [--step N] [--json]
+                 lifetimes by scope (layer x phase): bytes, peak of live blocks,
+                 lifetimes, bytes that outlive the scope and where they are freed
+  peak FILE [--json]
+                 the high-water mark (host, each GPU, all together): when, and
+                 what was live by scope and stack; the peak of every step
+  top FILE [--by bytes|count|temporaries] [--json]
+                 allocation stacks and scopes by bytes, count or temporaries
   help           this text; `memtide run --help` lists the agent's options
 
 Exit status:
@@ -79,6 +87,9 @@ int main(int argc, char** argv) {
   if (command == "report") return memtide::cli::report_command(args);
   if (command == "diff") return memtide::cli::diff_command(args);
   if (command == "symbolize") return memtide::cli::symbolize_command(args);
+  if (command == "layers") return memtide::cli::layers_command(args);
+  if (command == "peak") return memtide::cli::peak_command(args);
+  if (command == "top") return memtide::cli::top_command(args);
   if (command == "export") return memtide::cli::export_command(args);
   fprintf(stderr, "memtide: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return memtide::cli::kExitUsage;

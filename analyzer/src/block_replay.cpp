@@ -64,6 +64,7 @@ void BlockReplay::open(const EventRecord& e, int64_t thread_id, int space, Alloc
       end(it->second, nullptr, 0, false);
       it->second = block;
     }
+    sink_.opened(block);
     return;
   }
   auto [it, inserted] = live_[space].try_emplace(e.address, block);
@@ -82,6 +83,7 @@ void BlockReplay::open(const EventRecord& e, int64_t thread_id, int space, Alloc
       stats_.peak_seq = e.seq;
     }
   }
+  sink_.opened(block);
 }
 
 void BlockReplay::close(int space, const EventRecord& e, int64_t thread_id) {

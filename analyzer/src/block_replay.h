@@ -39,6 +39,9 @@ struct BlockEnd {
 class BlockSink {
  public:
   virtual ~BlockSink() = default;
+  // A block starts (aggregators that follow the live set as it changes);
+  // every opened block later reaches block() exactly once.
+  virtual void opened(const Block&) {}
   virtual void block(const Block& block, const BlockEnd& end) = 0;
   virtual void unmatched_free(const EventRecord& free, int64_t thread_id) = 0;
   virtual void step(int64_t step, const EventRecord& event, int64_t thread_id,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <unordered_map>
 
@@ -86,6 +87,24 @@ RunMeasures measure(const std::string& path, const DiffOptions& options,
   return m;
 }
 
+// Scopes matched by path whose subtree bytes, peak or outliving bytes
+// differ, the largest change of peak first.
+std::vector<ScopeChange> changed_layers(const std::string& base, const std::string& candidate,
+                                        size_t top) {
+  const ScopeLifetimes before = scope_lifetimes(TraceFile(base), {});
+  const ScopeLifetimes after = scope_lifetimes(TraceFile(candidate), {});
+  std::vector<ScopeChange> changed;
+  for (ScopeChange& c : compare_scopes(before, after))
+    if (c.changed()) changed.push_back(std::move(c));
+  std::stable_sort(changed.begin(), changed.end(), [](const ScopeChange& a, const ScopeChange& b) {
+    if (std::llabs(a.peak_delta()) != std::llabs(b.peak_delta()))
+      return std::llabs(a.peak_delta()) > std::llabs(b.peak_delta());
+    return std::llabs(a.bytes_delta()) > std::llabs(b.bytes_delta());
+  });
+  if (changed.size() > top) changed.resize(top);
+  return changed;
+}
+
 }  // namespace
 
 RunDiff diff_runs(const std::string& base, const std::string& candidate,
@@ -94,6 +113,7 @@ RunDiff diff_runs(const std::string& base, const std::string& candidate,
   std::map<std::string, SiteTotals> base_sites, new_sites;
   d.base = measure(base, options, base_sites);
   d.candidate = measure(candidate, options, new_sites);
+  d.layers_changed = changed_layers(base, candidate, options.top_layers);
   for (const auto& [site, totals] : new_sites) {
     const SiteTotals before = base_sites.count(site) ? base_sites[site] : SiteTotals{};
     if (totals.bytes > before.bytes)
@@ -149,6 +169,15 @@ std::string render_diff_text(const RunDiff& d) {
              (long long)c.new_bytes, (long long)c.base_count, (long long)c.new_count);
     out += line + c.site + "\n";
   }
+  if (!d.layers_changed.empty())
+    out += "\nlayers that changed (scope subtrees: bytes allocated, peak live, outliving):\n";
+  for (const ScopeChange& c : d.layers_changed) {
+    snprintf(line, sizeof line, "  peak %+12lld (%llu -> %llu)  bytes %+12lld  outliving %+12lld  ",
+             (long long)c.peak_delta(), (unsigned long long)c.base_peak,
+             (unsigned long long)c.new_peak, (long long)c.bytes_delta(),
+             (long long)c.outliving_delta());
+    out += line + c.path + (!c.in_base ? " (new)" : !c.in_new ? " (gone)" : "") + "\n";
+  }
   if (!d.gates.empty()) out += "\ngates:\n";
   for (const GateVerdict& v : d.gates)
     out += std::string("  ") + (v.passed ? "pass " : "FAIL ") + v.name + ": " + v.detail + "\n";
@@ -174,6 +203,17 @@ std::string render_diff_json(const RunDiff& d) {
                           {"new_bytes", c.new_bytes},
                           {"base_count", c.base_count},
                           {"new_count", c.new_count}});
+  j["layers_changed"] = nlohmann::ordered_json::array();
+  for (const ScopeChange& c : d.layers_changed)
+    j["layers_changed"].push_back({{"path", c.path},
+                                   {"in_base", c.in_base},
+                                   {"in_new", c.in_new},
+                                   {"base_bytes", c.base_bytes},
+                                   {"new_bytes", c.new_bytes},
+                                   {"base_peak", c.base_peak},
+                                   {"new_peak", c.new_peak},
+                                   {"base_outliving", c.base_outliving},
+                                   {"new_outliving", c.new_outliving}});
   j["gates_passed"] = d.gates_passed;
   j["gates"] = nlohmann::ordered_json::array();
   for (const GateVerdict& v : d.gates)

@@ -1,7 +1,8 @@
 // Two runs side by side, for regression gates in CI: the peak, leaked bytes,
 // allocations per training step, and the allocation sites whose bytes grew
 // most (matched across runs by their symbolized frames, since stack ids and
-// addresses differ from run to run).
+// addresses differ from run to run), and the scopes (layers) whose bytes,
+// peak or outliving bytes changed (matched by scope path).
 #pragma once
 
 #include <cstdint>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "memtide/analysis/report_data.h"
+#include "memtide/analysis/scope_lifetimes.h"
 
 namespace memtide::analysis {
 
@@ -19,7 +21,9 @@ struct RunMeasures {
   uint64_t leaked_bytes = 0;
   uint64_t allocations = 0;
   uint64_t steps = 0;
-  double allocations_per_step() const { return steps ? double(allocations) / double(steps) : double(allocations); }
+  double allocations_per_step() const {
+    return steps ? double(allocations) / double(steps) : double(allocations);
+  }
 };
 
 struct SiteChange {
@@ -34,16 +38,20 @@ struct DiffOptions {
   std::vector<std::string> search_paths;
   std::string sysroot;
   size_t top_sites = 10;
+  size_t top_layers = 10;
 };
 
 struct RunDiff {
   RunMeasures base, candidate;
   std::vector<SiteChange> grown;  // largest byte increase first
+  // Scopes that changed, the largest peak change first (then bytes).
+  std::vector<ScopeChange> layers_changed;
   std::vector<GateVerdict> gates;
   bool gates_passed = true;
 };
 
-RunDiff diff_runs(const std::string& base, const std::string& candidate, const DiffOptions& options);
+RunDiff diff_runs(const std::string& base, const std::string& candidate,
+                  const DiffOptions& options);
 std::string render_diff_text(const RunDiff& diff);
 std::string render_diff_json(const RunDiff& diff);
 

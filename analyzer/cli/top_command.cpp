@@ -1,0 +1,191 @@
+// `memtide top`: allocation stacks and scopes by bytes, count or temporaries.
+#include <nlohmann/json.hpp>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "commands.h"
+#include "memtide/analysis/temporaries.h"
+
+namespace memtide::cli {
+
+namespace {
+constexpr const char* kUsage =
+    "usage: memtide top FILE [--by bytes|count|temporaries] [--limit N] [--json]\n"
+    "                        [--search-path DIR]... [--sysroot DIR]\n"
+    "  Allocation stacks and scopes ranked by bytes allocated, by allocations, or by\n"
+    "  temporaries: allocations freed by the allocating thread's very next heap\n"
+    "  event, with no other allocation or free in between.\n"
+    "Exit status: 0 on success, 2 for a usage error or an unreadable trace.\n";
+
+using analysis::AllocationSite;
+
+const char* order_name(analysis::SiteOrder o) {
+  switch (o) {
+    case analysis::SiteOrder::kBytes:
+      return "bytes";
+    case analysis::SiteOrder::kCount:
+      return "count";
+    case analysis::SiteOrder::kTemporaries:
+      return "temporaries";
+  }
+  return "";
+}
+
+std::string function_of(const AllocationSite& s) {
+  for (const analysis::ReportFrame& f : s.frames) {
+    if (f.function.empty()) continue;
+    std::string out = f.function;
+    if (!f.file.empty()) out += " (" + f.file + ":" + std::to_string(f.line) + ")";
+    return out;
+  }
+  return s.frames.empty() ? "(no stack)" : s.frames.front().module;
+}
+
+nlohmann::ordered_json sites_json(const std::vector<AllocationSite>& sites, bool stacks) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const AllocationSite& s : sites) {
+    nlohmann::ordered_json j = {{"memory", s.memory}};
+    if (stacks) {
+      j["stack"] = s.stack;
+      j["frames"] = nlohmann::ordered_json::array();
+      for (const analysis::ReportFrame& f : s.frames)
+        j["frames"].push_back({{"function", f.function},
+                               {"file", f.file},
+                               {"line", f.line},
+                               {"module", f.module},
+                               {"module_offset", f.module_offset},
+                               {"inlined", f.inlined}});
+    } else {
+      j["scope"] = s.scope;
+    }
+    j["allocations"] = s.allocations;
+    j["bytes"] = s.bytes;
+    j["temporaries"] = s.temporaries;
+    j["temporary_bytes"] = s.temporary_bytes;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+std::string render_json(const analysis::TopAllocations& t) {
+  nlohmann::ordered_json j;
+  j["trace"] = t.trace;
+  j["by"] = order_name(t.order);
+  j["events"] = t.events;
+  j["allocations"] = t.allocations;
+  j["bytes"] = t.bytes;
+  j["temporaries"] = t.temporaries;
+  j["temporary_bytes"] = t.temporary_bytes;
+  j["stacks"] = sites_json(t.stacks, true);
+  j["scopes"] = sites_json(t.scopes, false);
+  j["missing_modules"] = t.missing_modules;
+  return j.dump(2) + "\n";
+}
+
+std::string render_text(const analysis::TopAllocations& t) {
+  char line[512];
+  std::string out = "trace: " + t.trace + "\n";
+  snprintf(line, sizeof line,
+           "%llu allocations, %llu bytes; %llu temporaries (%llu bytes); ranked by %s\n",
+           (unsigned long long)t.allocations, (unsigned long long)t.bytes,
+           (unsigned long long)t.temporaries, (unsigned long long)t.temporary_bytes,
+           order_name(t.order));
+  out += line;
+  auto table = [&](const char* title, const std::vector<AllocationSite>& sites, bool stacks) {
+    snprintf(line, sizeof line, "\n%s\n  %14s %10s %10s %14s  %-8s %s\n", title, "bytes", "allocs",
+             "temps", "temp bytes", "memory", stacks ? "allocated in" : "scope");
+    out += line;
+    for (const AllocationSite& s : sites) {
+      snprintf(line, sizeof line, "  %14llu %10llu %10llu %14llu  %-8s ",
+               (unsigned long long)s.bytes, (unsigned long long)s.allocations,
+               (unsigned long long)s.temporaries, (unsigned long long)s.temporary_bytes,
+               s.memory.c_str());
+      out += line + (stacks ? function_of(s) : (s.scope.empty() ? "(no scope)" : s.scope)) + "\n";
+    }
+  };
+  table("by stack:", t.stacks, true);
+  table("by scope:", t.scopes, false);
+  for (const std::string& m : t.missing_modules) out += "missing binary: " + m + "\n";
+  return out;
+}
+
+}  // namespace
+
+int top_command(const std::vector<std::string>& args) {
+  bool json = false;
+  std::string file;
+  analysis::TopOptions options;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    auto value = [&]() -> const std::string* {
+      if (i + 1 >= args.size()) {
+        fprintf(stderr, "memtide top: %s needs a value\n%s", arg.c_str(), kUsage);
+        return nullptr;
+      }
+      return &args[++i];
+    };
+    if (arg == "--help" || arg == "-h") {
+      fputs(kUsage, stdout);
+      return kExitOk;
+    } else if (arg == "--json") {
+      json = true;
+    } else if (arg == "--by") {
+      const std::string* v = value();
+      if (!v) return kExitUsage;
+      if (*v == "bytes")
+        options.order = analysis::SiteOrder::kBytes;
+      else if (*v == "count")
+        options.order = analysis::SiteOrder::kCount;
+      else if (*v == "temporaries")
+        options.order = analysis::SiteOrder::kTemporaries;
+      else {
+        fprintf(stderr, "memtide top: --by '%s': expected bytes, count or temporaries\n",
+                v->c_str());
+        return kExitUsage;
+      }
+    } else if (arg == "--limit") {
+      const std::string* v = value();
+      if (!v) return kExitUsage;
+      char* end = nullptr;
+      const unsigned long long n = strtoull(v->c_str(), &end, 10);
+      if (v->empty() || *end || (*v)[0] == '-' || n == 0) {
+        fprintf(stderr, "memtide top: --limit '%s': expected a positive count\n", v->c_str());
+        return kExitUsage;
+      }
+      options.max_sites = size_t(n);
+    } else if (arg == "--search-path") {
+      const std::string* v = value();
+      if (!v) return kExitUsage;
+      options.search_paths.push_back(*v);
+    } else if (arg == "--sysroot") {
+      const std::string* v = value();
+      if (!v) return kExitUsage;
+      options.sysroot = *v;
+    } else if (!arg.empty() && arg[0] == '-') {
+      fprintf(stderr, "memtide top: unknown option '%s'\n%s", arg.c_str(), kUsage);
+      return kExitUsage;
+    } else if (!file.empty()) {
+      fprintf(stderr, "memtide top: one trace at a time (got '%s' and '%s')\n%s", file.c_str(),
+              arg.c_str(), kUsage);
+      return kExitUsage;
+    } else {
+      file = arg;
+    }
+  }
+  if (file.empty()) {
+    fprintf(stderr, "memtide top: no trace file given\n%s", kUsage);
+    return kExitUsage;
+  }
+  try {
+    analysis::TraceFile trace(file);
+    const analysis::TopAllocations t = analysis::top_allocations(trace, options);
+    fputs((json ? render_json(t) : render_text(t)).c_str(), stdout);
+  } catch (const std::exception& e) {
+    fprintf(stderr, "memtide top: %s\n", e.what());
+    return kExitUsage;
+  }
+  return kExitOk;
+}
+
+}  // namespace memtide::cli
