@@ -19,6 +19,7 @@ int leaks_command(const std::vector<std::string>& args);
 int report_command(const std::vector<std::string>& args);
 int diff_command(const std::vector<std::string>& args);
 int symbolize_command(const std::vector<std::string>& args);
+int frag_command(const std::vector<std::string>& args);
 int layers_command(const std::vector<std::string>& args);
 int peak_command(const std::vector<std::string>& args);
 int top_command(const std::vector<std::string>& args);

@@ -46,6 +46,10 @@ Commands:
                  what was live by scope and stack; the peak of every step
   top FILE [--by bytes|count|temporaries] [--json]
                  allocation stacks and scopes by bytes, count or temporaries
+  frag FILE [--json] [--at TIME_NS | --at-peak | --at-mark NAME]
+                 allocator overhead and fragmentation over time: holes in the
+                 heap arena, pools and GPU segments, what could be released,
+                 the blocks pinning the largest holes
   help           this text; `memtide run --help` lists the agent's options
 
 Exit status:
@@ -87,6 +91,7 @@ int main(int argc, char** argv) {
   if (command == "report") return memtide::cli::report_command(args);
   if (command == "diff") return memtide::cli::diff_command(args);
   if (command == "symbolize") return memtide::cli::symbolize_command(args);
+  if (command == "frag") return memtide::cli::frag_command(args);
   if (command == "layers") return memtide::cli::layers_command(args);
   if (command == "peak") return memtide::cli::peak_command(args);
   if (command == "top") return memtide::cli::top_command(args);
