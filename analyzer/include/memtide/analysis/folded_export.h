@@ -10,8 +10,10 @@
 // (newlines included) become spaces, so every line parses.
 //
 //   analysis::TraceFile trace("run.db");
+//   analysis::FoldedOptions options;
+//   options.weight = analysis::FoldedWeight::kPeakBytes;
 //   std::ofstream out("run.folded");
-//   analysis::write_folded_stacks(trace, {.weight = FoldedWeight::kPeakBytes}, out);
+//   analysis::write_folded_stacks(trace, options, out);
 #pragma once
 
 #include <cstdint>
