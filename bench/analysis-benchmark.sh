@@ -58,6 +58,8 @@ for millions in "${sizes[@]}"; do
     printf 'tiny\t%s\t%s\tindex\t%s\t%s\t%s\n' "$events" "$bytes" "$run" "$wall" "$rss" >>"$results"
     read -r wall rss < <(measure "$MEMTIDE" report "$trace" --json "$WORK_DIR/r.json")
     printf 'tiny\t%s\t%s\treport\t%s\t%s\t%s\n' "$events" "$bytes" "$run" "$wall" "$rss" >>"$results"
+    read -r wall rss < <(measure "$MEMTIDE" frag "$trace" --json)
+    printf 'tiny\t%s\t%s\tfrag\t%s\t%s\t%s\n' "$events" "$bytes" "$run" "$wall" "$rss" >>"$results"
     read -r wall rss < <(measure "$MEMTIDE" export "$trace" --folded "$WORK_DIR/e.folded")
     printf 'tiny\t%s\t%s\texport --folded\t%s\t%s\t%s\n' "$events" "$bytes" "$run" "$wall" "$rss" \
       >>"$results"
@@ -121,6 +123,13 @@ for events in sorted({e for e, _ in medians}):
         rss = max(medians[(events, "index")][1], medians[(events, "report")][1])
         lines.append(f"| {events:,} | {mib:.1f} | index + report | {wall:.2f} | "
                      f"{events / wall / 1e6:.2f} M | {rss:.0f} |")
+# `memtide frag --json` (allocator overhead per sample, holes over time, the
+# peak and the end in detail): one pass; its rows close the table.
+for events in sorted({e for e, _ in medians}):
+    if (events, "frag") in medians:
+        wall, rss, mib = medians[(events, "frag")]
+        lines.append(f"| {events:,} | {mib:.1f} | frag | {wall:.2f} | {events / wall / 1e6:.2f} M | "
+                     f"{rss:.0f} |")
 scan = [l.split("\t") for l in open(sys.argv[4]) if l.strip()]
 if scan:
     ms = statistics.median(float(s[0]) for s in scan)
