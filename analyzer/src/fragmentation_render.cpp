@@ -49,8 +49,10 @@ std::string frame_text(const ReportFrame& f) {
 }
 
 void state_text(const FragmentationState& s, std::string& out) {
-  out += "\nAt " + s.label + " (" + seconds(s.time_ns) + ", seq " + std::to_string(s.seq) +
-         "): " + human_bytes(s.live_heap_bytes) + " of live heap blocks requested\n";
+  const bool at = s.label.rfind("at ", 0) == 0;  // "at mark NAME", "at 123 ns"
+  out += "\nState at " + (at ? s.label.substr(3) : "the " + s.label) + " (" + seconds(s.time_ns) +
+         ", seq " + std::to_string(s.seq) + "): " + human_bytes(s.live_heap_bytes) +
+         " of live heap blocks requested\n";
   const HoleStats& a = s.heap_arena;
   out += "  heap arena: " + std::to_string(a.extents) + " extent(s), " +
          std::to_string(a.live_blocks) + " blocks in " + human_bytes(a.used_bytes) +
