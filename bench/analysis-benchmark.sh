@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# The analysis benchmark: how fast `memtide index`, `memtide report` and
-# `memtide export` get through traces of 1M, 10M and 50M events, and how much
-# memory they need.
+# The analysis benchmark: how fast `memtide index`, `report`, `export`,
+# `layers`, `peak` and `top` get through traces of 1M, 10M and 50M events, and
+# how much memory they need.
 # Writes its section of docs/benchmarks.md (between the analysis-benchmark
 # markers; bench/run-benchmarks.sh keeps it).
 #
@@ -66,6 +66,11 @@ for millions in "${sizes[@]}"; do
     read -r wall rss < <(measure "$MEMTIDE" export "$trace" --chrome-trace "$WORK_DIR/e.json")
     printf 'tiny\t%s\t%s\texport --chrome-trace\t%s\t%s\t%s\n' "$events" "$bytes" "$run" "$wall" \
       "$rss" >>"$results"
+    for step in layers peak top; do
+      read -r wall rss < <(measure "$MEMTIDE" "$step" "$trace" --json)
+      printf 'tiny\t%s\t%s\t%s\t%s\t%s\t%s\n' "$events" "$bytes" "$step" "$run" "$wall" "$rss" \
+        >>"$results"
+    done
   done
   rm -f "$trace"*
 done
@@ -97,7 +102,8 @@ lines = ["<!-- analysis-benchmark:begin -->", "## Analysis: index, report and ex
          "`report`: `memtide report --json`, which aggregates the event stream and needs "
          "no index; `export --folded` (bytes allocated per stack, symbolized) and "
          "`export --chrome-trace` (counters, scopes, steps as Trace Event JSON) stream "
-         "the events once. "
+         "the events once; `layers`, `peak`, `top`: `memtide layers|peak|top --json` "
+         "(lifetimes by scope, the peak with what was live, temporaries), one pass each. "
          "Medians of the runs; `index + report` adds the two medians (a CI job that "
          "wants the SQL index too).", "",
          "| events | trace MiB | step | wall s | events/s | peak RSS MiB |",
@@ -112,7 +118,8 @@ for (events, step), rs in sorted(by.items()):
     mib = int(rs[0]["trace_bytes"]) / 2**20
     medians[(events, step)] = (wall, rss, mib)
 for events in sorted({e for e, _ in medians}):
-    for step in ("report", "index", "export --folded", "export --chrome-trace"):
+    for step in ("report", "index", "export --folded", "export --chrome-trace", "layers", "peak",
+                 "top"):
         if (events, step) not in medians:
             continue
         wall, rss, mib = medians[(events, step)]
@@ -138,7 +145,7 @@ if scan:
               f"median {ms:.0f} ms over {len(scan)} runs (`meta.leak_scan_ms`; target under 2 s "
               "for 1M live blocks)."]
 lines += ["", "Target (issue): index plus report at least 5M events/s, each export at least "
-          "5M events/s, memory bounded by the live allocations rather than the trace's length.",
+          "5M events/s, and so each of layers, peak and top, memory bounded by the live allocations rather than the trace's length.",
           "<!-- analysis-benchmark:end -->"]
 section = "\n".join(lines)
 try:
