@@ -221,6 +221,8 @@ int report_command(const std::vector<std::string>& args) {
     fputs(kReportUsage, stdout);
     return kExitOk;
   }
+  // The HTML page also shows layers, the peak, temporaries and fragmentation.
+  p.options.analyses = !p.html.empty();
   analysis::ReportData data;
   try {
     data = analysis::build_report(analysis::expand_trace_paths(p.inputs), p.options);

@@ -1,5 +1,6 @@
 #include "memtide/analysis/html_report.h"
 
+#include "html_analyses.h"
 #include "text_format.h"
 
 #include <algorithm>
@@ -564,6 +565,7 @@ void write_process(std::string& out, const ProcessReport& p, size_t index,
     out += "<p class=\"muted\">Trace <code>" + escape_html(p.trace_path) + "</code></p>";
   write_leaks(out, p, limits);
   write_chart(out, p, index, limits);
+  write_analyses(out, p);
   write_growth(out, p, limits);
   write_errors(out, p, limits);
   write_suppressed(out, p);
@@ -726,7 +728,8 @@ void write_head(std::string& out, const ReportData& data) {
              "<meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; "
              "style-src 'unsafe-inline'; script-src '") +
          kScriptHash + "'\">";
-  out += "<title>" + escape_html(page_title(data)) + "</title><style>" + kStyle + "</style></head>";
+  out += "<title>" + escape_html(page_title(data)) + "</title><style>" + kStyle + kAnalysesStyle +
+         "</style></head>";
 }
 
 void write_header(std::string& out, const ReportData& data) {

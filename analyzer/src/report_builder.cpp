@@ -11,6 +11,7 @@
 #include "block_replay.h"
 #include "memtide_common/event.h"
 #include "memtide_common/gpu_event.h"
+#include "report_analyses.h"
 #include "sqlite_util.h"
 #include "stack_frames.h"
 
@@ -70,6 +71,7 @@ class ProcessBuilder {
     add_errors(p, totals);
     add_growth(p, totals);
     add_timeline(p);
+    if (options_.analyses) add_analyses(trace_, options_, p);
     p.missing_modules = frames_.missing_modules();
     frames_.save();
     return p;

@@ -211,6 +211,24 @@ TEST(Diff, LeakyRunAgainstCleanRunFailsTheLeakGate) {
 
 #endif  // MEMTIDE_HAVE_SAMPLES
 
+// The HTML report's analysis sections on a run with a known schedule
+// (tests/programs/scope_schedule.cpp): its scopes, the step of its peak, its
+// temporary and the Gantt of that step.
+TEST(Report, HtmlShowsLayersPeakTemporariesAndTheStepsLifetimes) {
+  const std::string dir = scratch_dir("report_analyses");
+  const std::string db = dir + "/run.db";
+  ASSERT_EQ(run_traced(db, {program_path("scope_schedule")}).exit_code, 0);
+  RunResult r = memtide({"report", db, "--html", dir + "/r.html"});
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const std::string html = read_file(dir + "/r.html");
+  for (const char* expected :
+       {"<h3>Layers</h3>", "model.layers.0/forward/matmul", "model.layers.0/backward",
+        "optimizer/step", "<h3>Lifetimes in step 1</h3>", "<h3>The peak</h3>",
+        "in step 1, while model.layers.0/forward ran", "<h3>Temporaries</h3>", "make_temporary",
+        "class=\"chart gantt\"", "class=\"chart icicle\"", "allocate_big"})
+    EXPECT_NE(html.find(expected), std::string::npos) << expected;
+}
+
 TEST(Report, BadInputAndUsageErrorsExitTwoWithAClearMessage) {
   const std::string dir = scratch_dir("report_bad");
   write_file(dir + "/empty.db", "");

@@ -25,6 +25,9 @@ struct ReportOptions {
   std::vector<std::string> search_paths;  // for binaries moved since the run
   std::string sysroot;
   size_t max_groups = 200;  // per process and table
+  // Also run the layer, peak, temporaries and fragmentation analyses (four
+  // more passes over each trace) for the HTML report's extra sections.
+  bool analyses = false;
   std::string title;
 };
 

@@ -65,6 +65,71 @@ struct TimelinePoint {
   uint64_t rss_bytes = 0;    // 0 when not sampled
 };
 
+// One scope of the per-layer table (subtree totals; see scope_lifetimes.h).
+struct LayerRow {
+  std::string path;
+  int depth = 1;
+  std::string phase;
+  uint64_t allocations = 0, bytes = 0, pool_bytes = 0;
+  uint64_t peak_live_bytes = 0, outliving_bytes = 0, live_at_step_end_bytes = 0;
+  uint64_t median_lifetime_ns = 0, p95_lifetime_ns = 0;
+};
+
+// A block allocated during the step the Gantt shows.
+struct LifetimeBar {
+  std::string layer;   // the layer of its scope ("" outside every scope)
+  std::string memory;  // "heap", "pool", "cuda:N"
+  uint64_t start_ns = 0, end_ns = 0;  // end_ns 0: not freed before the trace ended
+  uint64_t bytes = 0;
+};
+
+struct StepGantt {
+  int64_t step = -1;                  // -1: no step shown
+  uint64_t start_ns = 0, end_ns = 0;  // the step's window
+  std::vector<std::string> layers;    // one lane each, in first-allocation order
+  std::vector<LifetimeBar> bars;      // the largest blocks of the step
+  uint64_t bars_left_out = 0;
+};
+
+// One rectangle of the icicle of stacks live at the peak: `depth` 0 is the
+// outermost frame; offset and bytes lay it out along the peak's bytes.
+struct IcicleNode {
+  std::string name;
+  int depth = 0;
+  uint64_t offset = 0, bytes = 0;
+};
+
+struct PeakBreakdown {
+  bool found = false;
+  std::string measure;  // "total" (host and GPU) or "host"
+  uint64_t bytes = 0, time_ns = 0;
+  int64_t step = -1;
+  std::string scope;
+  std::vector<std::pair<std::string, uint64_t>> by_scope;  // largest first
+  std::vector<IcicleNode> icicle;
+  uint64_t icicle_bytes = 0;  // the bytes the icicle covers (its groups' total)
+};
+
+struct TemporaryRow {
+  std::vector<ReportFrame> frames;
+  std::string scope;
+  uint64_t allocations = 0, temporaries = 0, temporary_bytes = 0;
+};
+
+// Fragmentation over time: allocator overhead (heap arena + mapped chunks,
+// RSS, against live requested bytes) and the arena's external fragmentation.
+struct FragmentationSample {
+  uint64_t time_ns = 0;
+  double heap_overhead = 0;  // (arena + mmapped) / live requested; 0 when unknown
+  double rss_overhead = 0;   // RSS / live requested; 0 when unknown
+};
+
+struct ExternalFragmentationSample {
+  uint64_t time_ns = 0;
+  double ratio = 0;  // 1 - largest hole / free bytes in holes
+  uint64_t free_bytes = 0;
+};
+
 struct ProcessReport {
   int64_t pid = 0;
   int64_t parent_pid = 0;
@@ -86,6 +151,14 @@ struct ProcessReport {
   // Binaries that could not be read for symbols ("path: why"): their frames
   // are module+offset.
   std::vector<std::string> missing_modules;
+
+  // The analyses the HTML report adds (filled when ReportOptions::analyses).
+  std::vector<LayerRow> layers;
+  StepGantt gantt;
+  PeakBreakdown peak_breakdown;
+  std::vector<TemporaryRow> temporaries;
+  std::vector<FragmentationSample> overhead;
+  std::vector<ExternalFragmentationSample> fragmentation;
 };
 
 struct ReportData {

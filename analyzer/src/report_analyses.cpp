@@ -1,0 +1,215 @@
+#include "report_analyses.h"
+
+#include <algorithm>
+#include <map>
+#include <queue>
+#include <unordered_map>
+
+#include "block_replay.h"
+#include "memtide/analysis/fragmentation.h"
+#include "memtide/analysis/peak.h"
+#include "memtide/analysis/scope_lifetimes.h"
+#include "memtide/analysis/temporaries.h"
+#include "sqlite_util.h"
+
+namespace memtide::analysis {
+
+namespace {
+
+constexpr size_t kMaxLayerRows = 300;
+constexpr size_t kMaxBars = 400;
+constexpr size_t kMaxIcicleGroups = 50;
+constexpr size_t kMaxTemporaries = 20;
+
+void add_layers(const TraceFile& trace, ProcessReport& p) {
+  const ScopeLifetimes lifetimes = scope_lifetimes(trace, {});
+  for (const ScopeRow& row : lifetimes.scopes) {
+    if (p.layers.size() == kMaxLayerRows) break;
+    const ScopeMeasures& m = row.subtree;
+    p.layers.push_back({row.path, row.depth, row.phase, m.allocations, m.bytes, m.pool_bytes,
+                        m.peak_live_bytes, m.outliving_bytes, m.live_at_step_end_bytes,
+                        m.median_lifetime_ns, m.p95_lifetime_ns});
+  }
+}
+
+// Every block allocated during `step`, the largest kMaxBars kept.
+class StepBlocks : public BlockSink {
+ public:
+  StepBlocks(int64_t step, const std::unordered_map<uint32_t, std::string>& layers)
+      : step_(step), layers_(layers) {}
+
+  void block(const Block& b, const BlockEnd& end) override {
+    if (b.step != step_) return;
+    if (b.family == AllocFamily::kGpu &&
+        (b.kind == EventKind::kCudaVmmMap || b.kind == EventKind::kCudaReserve))
+      return;
+    LifetimeBar bar;
+    auto layer = layers_.find(b.scope);
+    bar.layer = layer != layers_.end() ? layer->second : "";
+    bar.memory = b.family == AllocFamily::kGpu    ? "cuda:" + std::to_string(b.device)
+                 : b.family == AllocFamily::kPool ? "pool"
+                                                  : "heap";
+    bar.start_ns = b.time_ns;
+    bar.end_ns = end.freed ? end.freed->time_ns : 0;
+    bar.bytes = b.size;
+    ++seen_;
+    largest_.push(bar);
+    if (largest_.size() > kMaxBars) largest_.pop();
+  }
+  void unmatched_free(const EventRecord&, int64_t) override {}
+  void step(int64_t step, const EventRecord& e, int64_t, int64_t) override {
+    if (step == step_) start_ns_ = e.time_ns;
+    if (step == step_ + 1 && end_ns_ == 0) end_ns_ = e.time_ns;
+  }
+
+  StepGantt gantt(uint64_t trace_end_ns) {
+    StepGantt g;
+    g.step = step_;
+    g.start_ns = start_ns_;
+    g.end_ns = end_ns_ ? end_ns_ : trace_end_ns;
+    g.bars_left_out = seen_ - largest_.size();
+    while (!largest_.empty()) {
+      g.bars.push_back(largest_.top());
+      largest_.pop();
+    }
+    std::sort(g.bars.begin(), g.bars.end(),
+              [](const LifetimeBar& a, const LifetimeBar& b) { return a.start_ns < b.start_ns; });
+    for (const LifetimeBar& bar : g.bars)
+      if (std::find(g.layers.begin(), g.layers.end(), bar.layer) == g.layers.end())
+        g.layers.push_back(bar.layer);
+    return g;
+  }
+
+ private:
+  struct SmallerFirst {
+    bool operator()(const LifetimeBar& a, const LifetimeBar& b) const { return a.bytes > b.bytes; }
+  };
+  int64_t step_;
+  const std::unordered_map<uint32_t, std::string>& layers_;
+  std::priority_queue<LifetimeBar, std::vector<LifetimeBar>, SmallerFirst> largest_;
+  uint64_t seen_ = 0, start_ns_ = 0, end_ns_ = 0;
+};
+
+void add_gantt(const TraceFile& trace, int64_t step, ProcessReport& p) {
+  if (step < 0) return;
+  std::unordered_map<uint32_t, std::string> layers;
+  Statement paths(trace.db(), "SELECT id, path FROM scope_paths");
+  while (paths.step())
+    layers[uint32_t(paths.column_int64(0))] = layer_of_path(paths.column_text(1));
+  StepBlocks blocks(step, layers);
+  BlockReplay replay(blocks);
+  uint64_t last_ns = 0;
+  trace.for_each_event([&](const EventRecord& e, int64_t thread) {
+    last_ns = std::max(last_ns, e.time_ns);
+    replay.event(e, thread);
+  });
+  replay.finish();
+  p.gantt = blocks.gantt(last_ns);
+}
+
+std::string frame_label(const ReportFrame& f) {
+  if (!f.function.empty()) return f.function;
+  const size_t slash = f.module.rfind('/');
+  char offset[32];
+  snprintf(offset, sizeof offset, "+0x%llx", (unsigned long long)f.module_offset);
+  return (slash == std::string::npos ? f.module : f.module.substr(slash + 1)) + offset;
+}
+
+// Lays the stacks out as an icicle: one node per distinct path from the
+// outermost frame, its width the bytes of the stacks through it.
+std::vector<IcicleNode> icicle_of(const std::vector<LiveGroup>& groups, uint64_t& total) {
+  struct Node {
+    uint64_t bytes = 0;
+    std::map<std::string, Node> children;
+  };
+  Node root;
+  total = 0;
+  for (const LiveGroup& g : groups) {
+    total += g.bytes;
+    Node* node = &root;
+    for (auto f = g.frames.rbegin(); f != g.frames.rend(); ++f) {
+      node = &node->children[frame_label(*f)];
+      node->bytes += g.bytes;
+    }
+  }
+  std::vector<IcicleNode> out;
+  auto lay_out = [&out](auto& self, const Node& node, int depth, uint64_t offset) -> void {
+    std::vector<std::pair<std::string, const Node*>> ordered;
+    for (const auto& [name, child] : node.children) ordered.emplace_back(name, &child);
+    std::sort(ordered.begin(), ordered.end(),
+              [](const auto& a, const auto& b) { return a.second->bytes > b.second->bytes; });
+    for (const auto& [name, child] : ordered) {
+      out.push_back({name, depth, offset, child->bytes});
+      if (depth < 40) self(self, *child, depth + 1, offset);
+      offset += child->bytes;
+    }
+  };
+  lay_out(lay_out, root, 0, 0);
+  return out;
+}
+
+int64_t add_peak(const TraceFile& trace, const ReportOptions& options, ProcessReport& p) {
+  PeakOptions peak_options;
+  peak_options.max_groups = kMaxIcicleGroups;
+  peak_options.search_paths = options.search_paths;
+  peak_options.sysroot = options.sysroot;
+  const PeakReport report = find_peak(trace, peak_options);
+  const PeakSnapshot& s = report.total.moment.bytes > 0 ? report.total : report.host;
+  PeakBreakdown& b = p.peak_breakdown;
+  b.found = s.moment.bytes > 0;
+  b.measure = s.measure;
+  b.bytes = s.moment.bytes;
+  b.time_ns = s.moment.time_ns;
+  b.step = s.moment.step;
+  b.scope = s.moment.scope;
+  std::map<std::string, uint64_t> by_scope;
+  for (const LiveGroup& g : s.by_scope)
+    by_scope[g.scope.empty() ? "(no scope)" : g.scope] += g.bytes;
+  b.by_scope.assign(by_scope.begin(), by_scope.end());
+  std::sort(b.by_scope.begin(), b.by_scope.end(),
+            [](const auto& x, const auto& y) { return x.second > y.second; });
+  b.icicle = icicle_of(s.by_stack, b.icicle_bytes);
+  return b.step;
+}
+
+void add_temporaries(const TraceFile& trace, const ReportOptions& options, ProcessReport& p) {
+  TopOptions top;
+  top.order = SiteOrder::kTemporaries;
+  top.max_sites = kMaxTemporaries;
+  top.search_paths = options.search_paths;
+  top.sysroot = options.sysroot;
+  for (const AllocationSite& site : top_allocations(trace, top).stacks) {
+    if (site.temporaries == 0) continue;
+    p.temporaries.push_back(
+        {site.frames, site.scope, site.allocations, site.temporaries, site.temporary_bytes});
+  }
+}
+
+void add_fragmentation(const TraceFile& trace, const ReportOptions& options, ProcessReport& p) {
+  FragmentationOptions f;
+  f.moments.end = false;
+  f.top_pinning = 0;
+  f.search_paths = options.search_paths;
+  f.sysroot = options.sysroot;
+  const FragmentationReport report = analyze_fragmentation(trace, f);
+  for (const OverheadPoint& o : report.overhead)
+    p.overhead.push_back({o.time_ns, o.heap_ratio.value_or(0), o.rss_ratio.value_or(0)});
+  for (const FragmentationPoint& point : report.series)
+    p.fragmentation.push_back(
+        {point.time_ns, point.heap_arena.fragmentation(), point.heap_arena.free_bytes});
+}
+
+}  // namespace
+
+void add_analyses(const TraceFile& trace, const ReportOptions& options, ProcessReport& process) {
+  add_layers(trace, process);
+  int64_t step = add_peak(trace, options, process);
+  // The Gantt shows the step of the peak, else the second step (the first
+  // one often carries one-time set-up).
+  if (step < 0 && process.step_times_ns.size() > 1) step = 1;
+  add_gantt(trace, step, process);
+  add_temporaries(trace, options, process);
+  add_fragmentation(trace, options, process);
+}
+
+}  // namespace memtide::analysis
