@@ -92,10 +92,17 @@ if want overhead; then
     PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 traced "overhead_${tag}_off" off python3 "$train"
     PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 traced "overhead_${tag}_hooks" hooks python3 "$train"
   done
+  # Steady-state step time of the engine: the difference between runs of 2200
+  # and 200 steps, over the 2000 steps between (start-up cancels out).
   for i in 1 2 3; do
-    bare "overhead_engine_bare_$i" "$kit/apps/memtide-sample-mlp" --device cuda --steps 2000
-    traced "overhead_engine_off_$i" off "$kit/apps/memtide-sample-mlp" --device cuda --steps 2000
-    traced "overhead_engine_hooks_$i" hooks "$kit/apps/memtide-sample-mlp" --device cuda --steps 2000
+    for steps in 200 2200; do
+      bare "overhead_engine_bare_${steps}_$i" "$kit/apps/memtide-sample-mlp" --device cuda \
+        --steps "$steps"
+      traced "overhead_engine_off_${steps}_$i" off "$kit/apps/memtide-sample-mlp" --device cuda \
+        --steps "$steps"
+      traced "overhead_engine_hooks_${steps}_$i" hooks "$kit/apps/memtide-sample-mlp" \
+        --device cuda --steps "$steps"
+    done
   done
 fi
 
