@@ -66,6 +66,9 @@ for millions in "${sizes[@]}"; do
     read -r wall rss < <(measure "$MEMTIDE" export "$trace" --chrome-trace "$WORK_DIR/e.json")
     printf 'tiny\t%s\t%s\texport --chrome-trace\t%s\t%s\t%s\n' "$events" "$bytes" "$run" "$wall" \
       "$rss" >>"$results"
+    read -r wall rss < <(measure "$MEMTIDE" report "$trace" --html "$WORK_DIR/r.html")
+    printf 'tiny\t%s\t%s\treport --html\t%s\t%s\t%s\n' "$events" "$bytes" "$run" "$wall" "$rss" \
+      >>"$results"
     for step in layers peak top; do
       read -r wall rss < <(measure "$MEMTIDE" "$step" "$trace" --json)
       printf 'tiny\t%s\t%s\t%s\t%s\t%s\t%s\n' "$events" "$bytes" "$step" "$run" "$wall" "$rss" \
@@ -103,7 +106,9 @@ lines = ["<!-- analysis-benchmark:begin -->", "## Analysis: index, report and ex
          "no index; `export --folded` (bytes allocated per stack, symbolized) and "
          "`export --chrome-trace` (counters, scopes, steps as Trace Event JSON) stream "
          "the events once; `layers`, `peak`, `top`: `memtide layers|peak|top --json` "
-         "(lifetimes by scope, the peak with what was live, temporaries), one pass each. "
+         "(lifetimes by scope, the peak with what was live, temporaries), one pass each; "
+         "`report --html`: the report with the HTML page's analyses (layers, peak, "
+         "temporaries, fragmentation: five passes in all). "
          "Medians of the runs; `index + report` adds the two medians (a CI job that "
          "wants the SQL index too).", "",
          "| events | trace MiB | step | wall s | events/s | peak RSS MiB |",
@@ -118,8 +123,8 @@ for (events, step), rs in sorted(by.items()):
     mib = int(rs[0]["trace_bytes"]) / 2**20
     medians[(events, step)] = (wall, rss, mib)
 for events in sorted({e for e, _ in medians}):
-    for step in ("report", "index", "export --folded", "export --chrome-trace", "layers", "peak",
-                 "top"):
+    for step in ("report", "report --html", "index", "export --folded", "export --chrome-trace",
+                 "layers", "peak", "top"):
         if (events, step) not in medians:
             continue
         wall, rss, mib = medians[(events, step)]
