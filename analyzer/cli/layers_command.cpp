@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 
+#include "arguments.h"
 #include "commands.h"
 #include "memtide/analysis/scope_lifetimes.h"
 
@@ -198,36 +199,27 @@ int layers_command(const std::vector<std::string>& args) {
   bool json = false, tree = true;
   std::string column, phase, file;
   analysis::ScopeLifetimesOptions options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&]() -> const std::string* {
-      if (i + 1 >= args.size()) {
-        fprintf(stderr, "memtide layers: %s needs a value\n%s", arg.c_str(), kUsage);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
+  Arguments a("layers", kUsage, args);
+  while (a.next()) {
+    if (a.is("--help") || a.is("-h")) {
       fputs(kUsage, stdout);
       return kExitOk;
-    } else if (arg == "--json") {
+    } else if (a.is("--json")) {
       json = true;
-    } else if (arg == "--tree" || arg == "--flat") {
-      tree = arg == "--tree";
-    } else if (arg == "--sort") {
-      const std::string* v = value();
+    } else if (a.is("--tree") || a.is("--flat")) {
+      tree = a.is("--tree");
+    } else if (a.is("--sort")) {
+      const std::string* v = a.value();
       if (!v) return kExitUsage;
-      if (*v != "path" && !columns().count(*v)) {
-        fprintf(stderr, "memtide layers: --sort '%s': unknown column\n%s", v->c_str(), kUsage);
-        return kExitUsage;
-      }
+      if (*v != "path" && !columns().count(*v))
+        return a.usage_error("--sort '" + *v + "': unknown column");
       column = *v;
-    } else if (arg == "--phase") {
-      const std::string* v = value();
+    } else if (a.is("--phase")) {
+      const std::string* v = a.value();
       if (!v) return kExitUsage;
       phase = *v;
-    } else if (arg == "--step") {
-      const std::string* v = value();
+    } else if (a.is("--step")) {
+      const std::string* v = a.value();
       if (!v) return kExitUsage;
       char* end = nullptr;
       const long long step = strtoll(v->c_str(), &end, 10);
@@ -236,32 +228,17 @@ int layers_command(const std::vector<std::string>& args) {
         return kExitUsage;
       }
       options.step = step;
-    } else if (!arg.empty() && arg[0] == '-') {
-      fprintf(stderr, "memtide layers: unknown option '%s'\n%s", arg.c_str(), kUsage);
+    } else if (a.unknown_option() || !a.take_single_file(file)) {
       return kExitUsage;
-    } else if (!file.empty()) {
-      fprintf(stderr, "memtide layers: one trace at a time (got '%s' and '%s')\n%s", file.c_str(),
-              arg.c_str(), kUsage);
-      return kExitUsage;
-    } else {
-      file = arg;
     }
   }
-  if (file.empty()) {
-    fprintf(stderr, "memtide layers: no trace file given\n%s", kUsage);
-    return kExitUsage;
-  }
+  if (file.empty()) return a.usage_error("no trace file given");
   if (column.empty() && !tree) column = "peak";
-  try {
-    analysis::TraceFile trace(file);
+  return print_for_trace("layers", file, [&](const analysis::TraceFile& trace) {
     const analysis::ScopeLifetimes l = analysis::scope_lifetimes(trace, options);
     const auto rows = order_rows(l, tree, column, phase);
-    fputs((json ? render_json(l, rows, tree) : render_text(l, rows, tree)).c_str(), stdout);
-  } catch (const std::exception& e) {
-    fprintf(stderr, "memtide layers: %s\n", e.what());
-    return kExitUsage;
-  }
-  return kExitOk;
+    return json ? render_json(l, rows, tree) : render_text(l, rows, tree);
+  });
 }
 
 }  // namespace memtide::cli

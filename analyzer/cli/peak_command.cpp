@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "arguments.h"
 #include "commands.h"
 #include "memtide/analysis/peak.h"
 
@@ -156,62 +157,31 @@ int peak_command(const std::vector<std::string>& args) {
   bool json = false;
   std::string file;
   analysis::PeakOptions options;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    auto value = [&]() -> const std::string* {
-      if (i + 1 >= args.size()) {
-        fprintf(stderr, "memtide peak: %s needs a value\n%s", arg.c_str(), kUsage);
-        return nullptr;
-      }
-      return &args[++i];
-    };
-    if (arg == "--help" || arg == "-h") {
+  Arguments a("peak", kUsage, args);
+  while (a.next()) {
+    if (a.is("--help") || a.is("-h")) {
       fputs(kUsage, stdout);
       return kExitOk;
-    } else if (arg == "--json") {
+    } else if (a.is("--json")) {
       json = true;
-    } else if (arg == "--max-groups") {
-      const std::string* v = value();
+    } else if (a.is("--max-groups")) {
+      const std::optional<size_t> n = a.positive_count();
+      if (!n) return kExitUsage;
+      options.max_groups = *n;
+    } else if (a.is("--search-path") || a.is("--sysroot")) {
+      const bool search = a.is("--search-path");
+      const std::string* v = a.value();
       if (!v) return kExitUsage;
-      char* end = nullptr;
-      const unsigned long long n = strtoull(v->c_str(), &end, 10);
-      if (v->empty() || *end || (*v)[0] == '-' || n == 0) {
-        fprintf(stderr, "memtide peak: --max-groups '%s': expected a positive count\n", v->c_str());
-        return kExitUsage;
-      }
-      options.max_groups = size_t(n);
-    } else if (arg == "--search-path") {
-      const std::string* v = value();
-      if (!v) return kExitUsage;
-      options.search_paths.push_back(*v);
-    } else if (arg == "--sysroot") {
-      const std::string* v = value();
-      if (!v) return kExitUsage;
-      options.sysroot = *v;
-    } else if (!arg.empty() && arg[0] == '-') {
-      fprintf(stderr, "memtide peak: unknown option '%s'\n%s", arg.c_str(), kUsage);
+      search ? options.search_paths.push_back(*v) : void(options.sysroot = *v);
+    } else if (a.unknown_option() || !a.take_single_file(file)) {
       return kExitUsage;
-    } else if (!file.empty()) {
-      fprintf(stderr, "memtide peak: one trace at a time (got '%s' and '%s')\n%s", file.c_str(),
-              arg.c_str(), kUsage);
-      return kExitUsage;
-    } else {
-      file = arg;
     }
   }
-  if (file.empty()) {
-    fprintf(stderr, "memtide peak: no trace file given\n%s", kUsage);
-    return kExitUsage;
-  }
-  try {
-    analysis::TraceFile trace(file);
+  if (file.empty()) return a.usage_error("no trace file given");
+  return print_for_trace("peak", file, [&](const analysis::TraceFile& trace) {
     const analysis::PeakReport p = analysis::find_peak(trace, options);
-    fputs((json ? render_json(p) : render_text(p)).c_str(), stdout);
-  } catch (const std::exception& e) {
-    fprintf(stderr, "memtide peak: %s\n", e.what());
-    return kExitUsage;
-  }
-  return kExitOk;
+    return json ? render_json(p) : render_text(p);
+  });
 }
 
 }  // namespace memtide::cli
