@@ -58,6 +58,8 @@ class ProcessBuilder {
       : trace_(path), options_(options), frames_(trace_, {options.search_paths, options.sysroot}) {}
 
   ProcessReport build() {
+    std::future<AnalysesResult> analyses;
+    if (options_.analyses) analyses = start_analyses(trace_.path(), options_);
     ProcessReport p;
     p.trace_path = trace_.path();
     describe_process(p);
@@ -71,7 +73,7 @@ class ProcessBuilder {
     add_errors(p, totals);
     add_growth(p, totals);
     add_timeline(p);
-    if (options_.analyses) add_analyses(trace_, options_, p);
+    if (analyses.valid()) analyses.get().move_into(p);
     p.missing_modules = frames_.missing_modules();
     frames_.save();
     return p;
