@@ -99,10 +99,17 @@ TraceFile::TraceFile(const std::string& path) : path_(path) {
   if (schema_version_ != kSchemaVersion)
     fail("trace schema version " + version + ", but this memtide reads version " +
          std::to_string(kSchemaVersion));
-  // A cheap structural check catches files cut short: SQLite notices missing pages.
-  Statement check(db_, "PRAGMA quick_check(1)");
-  if (!check.step() || check.column_text(0) != "ok")
-    fail("the database is corrupt or truncated (" + check.column_text(0) + ")");
+  // A cheap structural check catches files cut short: SQLite notices missing
+  // pages. Only the agent's tables: the analyzer's own caches (the index,
+  // symbols) can be hundreds of MB, and every command opens the trace.
+  for (const char* table :
+       {"meta", "processes", "threads", "modules", "stack_nodes", "strings", "scopes", "pools",
+        "samples", "gpu_samples", "leak_scan", "pages", "counters"}) {
+    const std::string sql = std::string("PRAGMA quick_check(") + table + ")";
+    Statement check(db_, sql.c_str());
+    if (!check.step() || check.column_text(0) != "ok")
+      fail("the database is corrupt or truncated (" + check.column_text(0) + ")");
+  }
 }
 
 TraceFile::~TraceFile() {
