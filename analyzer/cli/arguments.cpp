@@ -29,6 +29,21 @@ std::optional<size_t> Arguments::positive_count() {
   return size_t(n);
 }
 
+bool Arguments::symbol_option(std::vector<std::string>& search_paths, std::string& sysroot,
+                              bool& ok) {
+  const bool search = is("--search-path");
+  if (!search && !is("--sysroot")) return false;
+  const std::string* v = value();
+  ok = v != nullptr;
+  if (ok) {
+    if (search)
+      search_paths.push_back(*v);
+    else
+      sysroot = *v;
+  }
+  return true;
+}
+
 bool Arguments::unknown_option() {
   if (current().empty() || current()[0] != '-') return false;
   usage_error("unknown option '" + current() + "'");

@@ -26,6 +26,10 @@ class Arguments {
   const std::string* value();
   // The value as a count of at least 1; empty (after saying so) otherwise.
   std::optional<size_t> positive_count();
+  // --search-path DIR and --sysroot DIR, which every symbolizing command
+  // takes: true when the current argument is one of them; `ok` turns false
+  // (after saying so) when its value is missing.
+  bool symbol_option(std::vector<std::string>& search_paths, std::string& sysroot, bool& ok);
   // For an argument that is neither a known option nor a file: true (after
   // saying so) when it looks like an option.
   bool unknown_option();

@@ -47,8 +47,9 @@ int gpu_command(const std::vector<std::string>& args) {
       analysis::TraceFile trace(files[i]);
       analysis::GpuSummary summary = analysis::summarize_gpu(trace, mark);
       if (i) fputs("\n", stdout);
-      fputs((json ? analysis::format_gpu_json(summary) : analysis::format_gpu_text(summary)).c_str(),
-            stdout);
+      fputs(
+          (json ? analysis::format_gpu_json(summary) : analysis::format_gpu_text(summary)).c_str(),
+          stdout);
     } catch (const std::exception& e) {
       fprintf(stderr, "memtide gpu: %s\n", e.what());
       status = kExitUsage;

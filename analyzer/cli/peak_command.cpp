@@ -6,6 +6,7 @@
 
 #include "arguments.h"
 #include "commands.h"
+#include "memtide/analysis/frames_json.h"
 #include "memtide/analysis/peak.h"
 
 namespace memtide::cli {
@@ -44,14 +45,7 @@ nlohmann::ordered_json groups_json(const std::vector<LiveGroup>& groups, bool st
     nlohmann::ordered_json j = {{"memory", g.memory}, {"bytes", g.bytes}, {"blocks", g.blocks}};
     if (stacks) {
       j["stack"] = g.stack;
-      j["frames"] = nlohmann::ordered_json::array();
-      for (const analysis::ReportFrame& f : g.frames)
-        j["frames"].push_back({{"function", f.function},
-                               {"file", f.file},
-                               {"line", f.line},
-                               {"module", f.module},
-                               {"module_offset", f.module_offset},
-                               {"inlined", f.inlined}});
+      j["frames"] = analysis::frames_json(g.frames);
     } else {
       j["scope"] = g.scope;
     }
@@ -157,6 +151,7 @@ int peak_command(const std::vector<std::string>& args) {
   bool json = false;
   std::string file;
   analysis::PeakOptions options;
+  bool ok = true;
   Arguments a("peak", kUsage, args);
   while (a.next()) {
     if (a.is("--help") || a.is("-h")) {
@@ -168,11 +163,8 @@ int peak_command(const std::vector<std::string>& args) {
       const std::optional<size_t> n = a.positive_count();
       if (!n) return kExitUsage;
       options.max_groups = *n;
-    } else if (a.is("--search-path") || a.is("--sysroot")) {
-      const bool search = a.is("--search-path");
-      const std::string* v = a.value();
-      if (!v) return kExitUsage;
-      search ? options.search_paths.push_back(*v) : void(options.sysroot = *v);
+    } else if (a.symbol_option(options.search_paths, options.sysroot, ok)) {
+      if (!ok) return kExitUsage;
     } else if (a.unknown_option() || !a.take_single_file(file)) {
       return kExitUsage;
     }

@@ -6,6 +6,7 @@
 
 #include "arguments.h"
 #include "commands.h"
+#include "memtide/analysis/frames_json.h"
 #include "memtide/analysis/temporaries.h"
 
 namespace memtide::cli {
@@ -49,14 +50,7 @@ nlohmann::ordered_json sites_json(const std::vector<AllocationSite>& sites, bool
     nlohmann::ordered_json j = {{"memory", s.memory}};
     if (stacks) {
       j["stack"] = s.stack;
-      j["frames"] = nlohmann::ordered_json::array();
-      for (const analysis::ReportFrame& f : s.frames)
-        j["frames"].push_back({{"function", f.function},
-                               {"file", f.file},
-                               {"line", f.line},
-                               {"module", f.module},
-                               {"module_offset", f.module_offset},
-                               {"inlined", f.inlined}});
+      j["frames"] = analysis::frames_json(s.frames);
     } else {
       j["scope"] = s.scope;
     }
@@ -117,6 +111,7 @@ int top_command(const std::vector<std::string>& args) {
   bool json = false;
   std::string file;
   analysis::TopOptions options;
+  bool ok = true;
   Arguments a("top", kUsage, args);
   while (a.next()) {
     if (a.is("--help") || a.is("-h")) {
@@ -142,11 +137,8 @@ int top_command(const std::vector<std::string>& args) {
       const std::optional<size_t> n = a.positive_count();
       if (!n) return kExitUsage;
       options.max_sites = *n;
-    } else if (a.is("--search-path") || a.is("--sysroot")) {
-      const bool search = a.is("--search-path");
-      const std::string* v = a.value();
-      if (!v) return kExitUsage;
-      search ? options.search_paths.push_back(*v) : void(options.sysroot = *v);
+    } else if (a.symbol_option(options.search_paths, options.sysroot, ok)) {
+      if (!ok) return kExitUsage;
     } else if (a.unknown_option() || !a.take_single_file(file)) {
       return kExitUsage;
     }

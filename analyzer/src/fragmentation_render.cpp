@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "memtide/analysis/fragmentation.h"
+#include "memtide/analysis/frames_json.h"
 #include "text_format.h"
 
 namespace memtide::analysis {
@@ -122,18 +123,6 @@ Json pool_json(const PoolLayout& p) {
     for (const Extent& e : p.extents) j["extents"].push_back(extent_json(e));
   }
   return j;
-}
-
-Json frames_json(const std::vector<ReportFrame>& frames) {
-  Json out = Json::array();
-  for (const ReportFrame& f : frames)
-    out.push_back({{"function", f.function},
-                   {"file", f.file},
-                   {"line", f.line},
-                   {"module", f.module},
-                   {"module_offset", f.module_offset},
-                   {"inlined", f.inlined}});
-  return out;
 }
 
 Json state_json(const FragmentationState& s) {

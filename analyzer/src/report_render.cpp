@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstdio>
 
+#include "memtide/analysis/frames_json.h"
 #include "memtide/analysis/report_builder.h"
 #include "text_format.h"
 
@@ -33,18 +34,6 @@ std::string stack_text(const std::vector<ReportFrame>& frames, size_t max_frames
   if (frames.size() > max_frames)
     out += "      ... " + std::to_string(frames.size() - max_frames) + " more frames\n";
   if (frames.empty()) out += "      (no stack recorded)\n";
-  return out;
-}
-
-nlohmann::ordered_json frames_json(const std::vector<ReportFrame>& frames) {
-  nlohmann::ordered_json out = nlohmann::ordered_json::array();
-  for (const ReportFrame& f : frames)
-    out.push_back({{"function", f.function},
-                   {"file", f.file},
-                   {"line", f.line},
-                   {"module", f.module},
-                   {"module_offset", f.module_offset},
-                   {"inlined", f.inlined}});
   return out;
 }
 

@@ -71,17 +71,16 @@ std::vector<OptionInfo> option_list() {
 }
 
 bool set_option(Options& options, const char* env_name, const char* value, std::string& error) {
-#define MEMTIDE_SET_string(field, env)              \
-  if (*value == '\0') {                             \
-    error = quote(env, value, "must not be empty"); \
-    return false;                                   \
-  }                                                 \
-  if (std::string why = check_choice(env, value);   \
-      !why.empty()) {                               \
-    error = quote(env, value, "expected " + why);   \
-    return false;                                   \
-  }                                                 \
-  options.field = value;                            \
+#define MEMTIDE_SET_string(field, env)                            \
+  if (*value == '\0') {                                           \
+    error = quote(env, value, "must not be empty");               \
+    return false;                                                 \
+  }                                                               \
+  if (std::string why = check_choice(env, value); !why.empty()) { \
+    error = quote(env, value, "expected " + why);                 \
+    return false;                                                 \
+  }                                                               \
+  options.field = value;                                          \
   return true;
 #define MEMTIDE_SET_uint(field, env)                              \
   uint64_t parsed = 0;                                            \

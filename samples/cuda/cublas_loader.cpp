@@ -74,9 +74,9 @@ cublasStatus_t cublasSgemm_v2(cublasHandle_t handle, cublasOperation_t transa,
                               cublasOperation_t transb, int m, int n, int k, const float* alpha,
                               const float* A, int lda, const float* B, int ldb, const float* beta,
                               float* C, int ldc) {
-  return ready() ? cublas().sgemm(handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C,
-                                  ldc)
-                 : CUBLAS_STATUS_NOT_INITIALIZED;
+  return ready()
+             ? cublas().sgemm(handle, transa, transb, m, n, k, alpha, A, lda, B, ldb, beta, C, ldc)
+             : CUBLAS_STATUS_NOT_INITIALIZED;
 }
 
 const char* cublasGetStatusString(cublasStatus_t status) {

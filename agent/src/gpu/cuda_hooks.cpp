@@ -167,8 +167,8 @@ CUresult alloc_from_pool(RealSlot& slot, bool per_thread, CUdeviceptr* dptr, siz
   if (recording()) {
     const bool captured = r == CUDA_SUCCESS && stream_is_capturing(stream, per_thread);
     allocated(r, captured ? EventKind::kCudaCapturedAlloc : EventKind::kCudaAsync,
-              GpuApi::kMemAllocFromPoolAsync, address_of(dptr, r), bytes, current_device(),
-              "pool", reinterpret_cast<uint64_t>(pool));
+              GpuApi::kMemAllocFromPoolAsync, address_of(dptr, r), bytes, current_device(), "pool",
+              reinterpret_cast<uint64_t>(pool));
   }
   return r;
 }
@@ -234,8 +234,7 @@ MEMTIDE_EXPORT CUresult CUDAAPI cuMemFree(CUdeviceptr dptr) {
   return r;
 }
 
-MEMTIDE_EXPORT CUresult CUDAAPI cuMemAllocManaged(CUdeviceptr* dptr, size_t bytes,
-                                                  unsigned flags) {
+MEMTIDE_EXPORT CUresult CUDAAPI cuMemAllocManaged(CUdeviceptr* dptr, size_t bytes, unsigned flags) {
   DriverCall call;
   auto real = real_of<decltype(&cuMemAllocManaged)>(s_alloc_managed);
   if (real == nullptr) return CUDA_ERROR_NOT_INITIALIZED;
@@ -343,8 +342,8 @@ MEMTIDE_EXPORT CUresult CUDAAPI cuMemMap(CUdeviceptr ptr, size_t bytes, size_t o
   if (real == nullptr) return CUDA_ERROR_NOT_INITIALIZED;
   CUresult r = real(ptr, bytes, offset, handle, flags);
   if (recording())
-    allocated(r, EventKind::kCudaVmmMap, GpuApi::kMemMap, ptr, bytes, current_device(),
-              "handle", handle);
+    allocated(r, EventKind::kCudaVmmMap, GpuApi::kMemMap, ptr, bytes, current_device(), "handle",
+              handle);
   return r;
 }
 
@@ -379,8 +378,7 @@ MEMTIDE_EXPORT CUresult CUDAAPI cuMemAddressFree(CUdeviceptr ptr, size_t bytes) 
   const bool record_it = recording() && ptr != 0;
   const uint64_t seq = record_it ? seq_now() : 0;
   CUresult r = real(ptr, bytes);
-  if (record_it)
-    released(seq, r, EventKind::kCudaReserveFree, GpuApi::kMemAddressFree, ptr, bytes);
+  if (record_it) released(seq, r, EventKind::kCudaReserveFree, GpuApi::kMemAddressFree, ptr, bytes);
   return r;
 }
 
@@ -467,8 +465,8 @@ void resolve_queries(GetProcAddressV2 v2, GetProcAddressV1 v1) {
   if (g_stream_is_capturing.load() == nullptr)
     g_stream_is_capturing.store(get("cuStreamIsCapturing", 10000, CU_GET_PROC_ADDRESS_DEFAULT));
   if (g_stream_is_capturing_ptsz.load() == nullptr)
-    g_stream_is_capturing_ptsz.store(get("cuStreamIsCapturing", 10000,
-                                         CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM));
+    g_stream_is_capturing_ptsz.store(
+        get("cuStreamIsCapturing", 10000, CU_GET_PROC_ADDRESS_PER_THREAD_DEFAULT_STREAM));
 }
 
 void* after_lookup(const char* symbol, void* found, int version, cuuint64_t flags) {

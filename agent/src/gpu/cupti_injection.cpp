@@ -104,9 +104,9 @@ bool capturing(CUstream stream, bool per_thread) {
 }
 
 const CUpti_CallbackId kFreeCallbacks[] = {
-    CUPTI_DRIVER_TRACE_CBID_cuMemFree_v2,        CUPTI_DRIVER_TRACE_CBID_cuMemFreeHost,
-    CUPTI_DRIVER_TRACE_CBID_cuMemFreeAsync,      CUPTI_DRIVER_TRACE_CBID_cuMemFreeAsync_ptsz,
-    CUPTI_DRIVER_TRACE_CBID_cuMemRelease,        CUPTI_DRIVER_TRACE_CBID_cuMemUnmap,
+    CUPTI_DRIVER_TRACE_CBID_cuMemFree_v2,     CUPTI_DRIVER_TRACE_CBID_cuMemFreeHost,
+    CUPTI_DRIVER_TRACE_CBID_cuMemFreeAsync,   CUPTI_DRIVER_TRACE_CBID_cuMemFreeAsync_ptsz,
+    CUPTI_DRIVER_TRACE_CBID_cuMemRelease,     CUPTI_DRIVER_TRACE_CBID_cuMemUnmap,
     CUPTI_DRIVER_TRACE_CBID_cuMemAddressFree,
 };
 const CUpti_CallbackId kAllocationCallbacks[] = {
@@ -169,7 +169,12 @@ bool describe(CUpti_CallbackId id, const void* params, Call& call, CUcontext con
       const bool captured =
           capturing(p->hStream, id == CUPTI_DRIVER_TRACE_CBID_cuMemAllocAsync_ptsz);
       call = {captured ? EventKind::kCudaCapturedAlloc : EventKind::kCudaAsync,
-              GpuApi::kMemAllocAsync, call.device, *p->dptr, p->bytesize, 0, "stream",
+              GpuApi::kMemAllocAsync,
+              call.device,
+              *p->dptr,
+              p->bytesize,
+              0,
+              "stream",
               reinterpret_cast<uint64_t>(p->hStream)};
       return true;
     }
@@ -179,7 +184,12 @@ bool describe(CUpti_CallbackId id, const void* params, Call& call, CUcontext con
       const bool captured =
           capturing(p->hStream, id == CUPTI_DRIVER_TRACE_CBID_cuMemAllocFromPoolAsync_ptsz);
       call = {captured ? EventKind::kCudaCapturedAlloc : EventKind::kCudaAsync,
-              GpuApi::kMemAllocFromPoolAsync, call.device, *p->dptr, p->bytesize, 0, "pool",
+              GpuApi::kMemAllocFromPoolAsync,
+              call.device,
+              *p->dptr,
+              p->bytesize,
+              0,
+              "pool",
               reinterpret_cast<uint64_t>(p->pool)};
       return true;
     }
@@ -193,8 +203,14 @@ bool describe(CUpti_CallbackId id, const void* params, Call& call, CUcontext con
     }
     case CUPTI_DRIVER_TRACE_CBID_cuMemMap: {
       auto* p = static_cast<const cuMemMap_params*>(params);
-      call = {EventKind::kCudaVmmMap, GpuApi::kMemMap, call.device, p->ptr, p->size, 0,
-              "handle", p->handle};
+      call = {EventKind::kCudaVmmMap,
+              GpuApi::kMemMap,
+              call.device,
+              p->ptr,
+              p->size,
+              0,
+              "handle",
+              p->handle};
       return true;
     }
     case CUPTI_DRIVER_TRACE_CBID_cuMemAddressReserve: {
@@ -217,8 +233,14 @@ bool describe(CUpti_CallbackId id, const void* params, Call& call, CUcontext con
     case CUPTI_DRIVER_TRACE_CBID_cuMemFreeAsync:
     case CUPTI_DRIVER_TRACE_CBID_cuMemFreeAsync_ptsz: {
       auto* p = static_cast<const cuMemFreeAsync_params*>(params);
-      call = {EventKind::kCudaFreeAsync, GpuApi::kMemFreeAsync, call.device, p->dptr, 0, 0,
-              "stream", reinterpret_cast<uint64_t>(p->hStream)};
+      call = {EventKind::kCudaFreeAsync,
+              GpuApi::kMemFreeAsync,
+              call.device,
+              p->dptr,
+              0,
+              0,
+              "stream",
+              reinterpret_cast<uint64_t>(p->hStream)};
       return true;
     }
     case CUPTI_DRIVER_TRACE_CBID_cuMemRelease: {
@@ -268,9 +290,9 @@ void on_driver_call(CUpti_CallbackId id, const CUpti_CallbackData* data) {
     if (is_free_callback(id)) t_free_seq = seq_now();
     return;
   }
-  const CUresult result =
-      data->functionReturnValue ? *static_cast<const CUresult*>(data->functionReturnValue)
-                                : CUDA_ERROR_UNKNOWN;
+  const CUresult result = data->functionReturnValue
+                              ? *static_cast<const CUresult*>(data->functionReturnValue)
+                              : CUDA_ERROR_UNKNOWN;
   const bool is_free = is_free_callback(id);
   const uint64_t seq = is_free ? t_free_seq : 0;
   t_free_seq = 0;
@@ -332,7 +354,8 @@ void CUPTIAPI buffer_completed(CUcontext, uint32_t, uint8_t* buffer, size_t, siz
 
 void fall_back(const std::string& why) {
   set_active_mode(Mode::kHooks, "hooks: " + why);
-  if (!options().quiet) fprintf(stderr, "memtide: %s; GPU tracking uses the driver hooks\n", why.c_str());
+  if (!options().quiet)
+    fprintf(stderr, "memtide: %s; GPU tracking uses the driver hooks\n", why.c_str());
 }
 
 void resolve_capture_queries() {

@@ -5,8 +5,7 @@ namespace memtide::agent::gpu {
 namespace {
 
 bool translate_memory(const CUpti_ActivityMemory4& m, Translated& out) {
-  const bool allocation =
-      m.memoryOperationType == CUPTI_ACTIVITY_MEMORY_OPERATION_TYPE_ALLOCATION;
+  const bool allocation = m.memoryOperationType == CUPTI_ACTIVITY_MEMORY_OPERATION_TYPE_ALLOCATION;
   if (!allocation && m.memoryOperationType != CUPTI_ACTIVITY_MEMORY_OPERATION_TYPE_RELEASE)
     return false;
   EventKind kind;

@@ -33,7 +33,7 @@ struct Call {
   uint32_t device = kGpuDeviceUnknown;
   uint64_t address = 0;
   uint64_t size = 0;
-  uint32_t result = 0;             // CUresult of the call
+  uint32_t result = 0;                // CUresult of the call
   const char* object_type = nullptr;  // "stream" or "pool": names `object`
   uint64_t object = 0;
 };

@@ -33,7 +33,8 @@ Nvml& nvml() {
   void* lib = dlopen("libnvidia-ml.so.1", RTLD_NOW | RTLD_LOCAL);
   if (lib == nullptr) return n;
   auto init = reinterpret_cast<NvmlInit>(dlsym(lib, "nvmlInit_v2"));
-  n.handle_by_index = reinterpret_cast<NvmlHandleByIndex>(dlsym(lib, "nvmlDeviceGetHandleByIndex_v2"));
+  n.handle_by_index =
+      reinterpret_cast<NvmlHandleByIndex>(dlsym(lib, "nvmlDeviceGetHandleByIndex_v2"));
   n.memory_info = reinterpret_cast<NvmlMemoryInfo>(dlsym(lib, "nvmlDeviceGetMemoryInfo"));
   n.ready = init && n.handle_by_index && n.memory_info && init() == 0;
   return n;

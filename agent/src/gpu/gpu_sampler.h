@@ -8,7 +8,7 @@ namespace memtide::agent::gpu {
 
 struct DriverMemory {
   bool known = false;
-  uint64_t used = 0;   // device-wide, all processes
+  uint64_t used = 0;  // device-wide, all processes
   uint64_t total = 0;
 };
 

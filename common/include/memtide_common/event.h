@@ -57,10 +57,10 @@ enum class EventKind : uint8_t {
   // framework). aux = gpu_aux(device, api, result, object), see gpu_event.h.
   // address = device pointer (host pointer for pinned memory, the allocation
   // handle for VMM physical memory), size = bytes.
-  kCudaDevice = 96,   // cuMemAlloc; cuMemAllocPitch with size = pitch * height
-  kCudaManaged = 97,  // cuMemAllocManaged
-  kCudaPinned = 98,   // cuMemHostAlloc, cuMemAllocHost (page-locked host memory)
-  kCudaAsync = 99,    // cuMemAllocAsync, cuMemAllocFromPoolAsync; object = stream
+  kCudaDevice = 96,      // cuMemAlloc; cuMemAllocPitch with size = pitch * height
+  kCudaManaged = 97,     // cuMemAllocManaged
+  kCudaPinned = 98,      // cuMemHostAlloc, cuMemAllocHost (page-locked host memory)
+  kCudaAsync = 99,       // cuMemAllocAsync, cuMemAllocFromPoolAsync; object = stream
   kCudaVmmCreate = 100,  // cuMemCreate: physical memory, address = handle
   kCudaVmmMap = 101,     // cuMemMap: physical memory mapped at address
   kCudaReserve = 102,    // cuMemAddressReserve: virtual addresses only, no memory

@@ -12,10 +12,10 @@
 namespace memtide::analysis {
 
 struct IndexStats {
-  bool rebuilt = false;       // false when the stored index was current
-  uint64_t events = 0;        // events read (0 when not rebuilt)
-  uint64_t allocations = 0;   // rows in `allocations`
-  uint64_t live_at_end = 0;   // of which never freed
+  bool rebuilt = false;      // false when the stored index was current
+  uint64_t events = 0;       // events read (0 when not rebuilt)
+  uint64_t allocations = 0;  // rows in `allocations`
+  uint64_t live_at_end = 0;  // of which never freed
   uint64_t unmatched_frees = 0;
   // The high-water mark of live heap bytes (requested sizes) and when.
   int64_t peak_heap_bytes = 0;

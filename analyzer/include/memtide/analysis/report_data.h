@@ -21,7 +21,7 @@ struct ReportFrame {
 
 // Why a gate failed, or that it passed.
 struct GateVerdict {
-  std::string name;    // "definite", "max-leaked-bytes", "max-peak", ...
+  std::string name;  // "definite", "max-leaked-bytes", "max-peak", ...
   bool passed = true;
   std::string detail;  // "3 definitely lost blocks (4096 bytes) in 2 groups"
 };
@@ -31,7 +31,7 @@ struct LeakGroup {
   std::string category;  // "definite", "indirect", "possible", "reachable", "not freed"
   uint64_t bytes = 0;
   uint64_t blocks = 0;
-  std::string scope;  // scope path at allocation, empty for none
+  std::string scope;                // scope path at allocation, empty for none
   std::vector<ReportFrame> frames;  // innermost first
   bool suppressed = false;
   std::string device;  // "host" or "cuda:N"
@@ -59,10 +59,10 @@ struct GrowthGroup {
 // One point of the memory-over-time chart.
 struct TimelinePoint {
   uint64_t time_ns = 0;
-  uint64_t heap_bytes = 0;   // live heap bytes requested
-  uint64_t mmap_bytes = 0;   // live mapped bytes
-  uint64_t gpu_bytes = 0;    // live GPU memory, all devices
-  uint64_t rss_bytes = 0;    // 0 when not sampled
+  uint64_t heap_bytes = 0;  // live heap bytes requested
+  uint64_t mmap_bytes = 0;  // live mapped bytes
+  uint64_t gpu_bytes = 0;   // live GPU memory, all devices
+  uint64_t rss_bytes = 0;   // 0 when not sampled
 };
 
 // One scope of the per-layer table (subtree totals; see scope_lifetimes.h).
@@ -77,8 +77,8 @@ struct LayerRow {
 
 // A block allocated during the step the Gantt shows.
 struct LifetimeBar {
-  std::string layer;   // the layer of its scope ("" outside every scope)
-  std::string memory;  // "heap", "pool", "cuda:N"
+  std::string layer;                  // the layer of its scope ("" outside every scope)
+  std::string memory;                 // "heap", "pool", "cuda:N"
   uint64_t start_ns = 0, end_ns = 0;  // end_ns 0: not freed before the trace ended
   uint64_t bytes = 0;
 };
