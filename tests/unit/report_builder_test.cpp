@@ -1,8 +1,6 @@
 // The report's aggregations on a synthetic trace: hand-made events, written
 // as the agent writes them, with exactly known groups, errors and growth.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
-#include <unistd.h>
 
 #include <map>
 #include <string>
@@ -11,81 +9,12 @@
 #include "memtide/analysis/report_builder.h"
 #include "memtide_common/event.h"
 #include "memtide_common/gpu_event.h"
-#include "memtide_common/page_codec.h"
-#include "memtide_common/trace_schema.h"
+#include "synthetic_trace.h"
 
 namespace memtide::analysis {
 namespace {
 
-class SyntheticTrace {
- public:
-  explicit SyntheticTrace(const std::string& name)
-      : path_(::testing::TempDir() + "/" + name + "-" + std::to_string(getpid()) + ".db") {}
-  ~SyntheticTrace() { unlink(path_.c_str()); }
-
-  void add(EventKind kind, uint64_t address, uint64_t size, uint64_t aux = 0) {
-    EventRecord e{};
-    e.seq = events_.size() + 1;
-    e.time_ns = 1000 * e.seq;
-    e.kind = kind;
-    e.address = address;
-    e.size = size;
-    e.aux = aux;
-    events_.push_back(e);
-  }
-  // A process that died without the exit scan.
-  void unscanned() { scanned_ = false; }
-  void classify(uint64_t address, uint64_t size, int category) {
-    scan_ += "INSERT INTO leak_scan VALUES(" + std::to_string(address) + ", " +
-             std::to_string(size) + ", " + std::to_string(category) + ");";
-  }
-
-  const std::string& write() {
-    unlink(path_.c_str());
-    sqlite3* db = nullptr;
-    EXPECT_EQ(sqlite3_open(path_.c_str(), &db), SQLITE_OK);
-    std::string sql = std::string(kTraceSchemaSql) +
-                      "INSERT INTO meta VALUES('format', 'memtide-trace');"
-                      "INSERT INTO meta VALUES('schema_version', " +
-                      std::to_string(kSchemaVersion) +
-                      ");"
-                      "INSERT INTO meta VALUES('ended_cleanly', 1);" +
-                      std::string(scanned_ ? "INSERT INTO meta VALUES('leak_scan', 'done');" : "") +
-                      "INSERT INTO processes(pid, origin, command_line, start_time_ns, "
-                      "end_time_ns, end_reason) VALUES(42, 'root', 'synthetic', 0, 1000000, "
-                      "'exit');" +
-                      scan_;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
-        << sqlite3_errmsg(db);
-    std::vector<uint8_t> body, blob;
-    const size_t body_size = encode_page_body(events_, body);
-    EXPECT_TRUE(compress_page(body, body_size, 3, blob));
-    sqlite3_stmt* s = nullptr;
-    sqlite3_prepare_v2(db,
-                       "INSERT INTO pages(thread_id, first_seq, last_seq, first_time_ns, "
-                       "last_time_ns, event_count, encoding, body_bytes, data) "
-                       "VALUES(1, ?, ?, ?, ?, ?, ?, ?, ?)",
-                       -1, &s, nullptr);
-    sqlite3_bind_int64(s, 1, int64_t(events_.front().seq));
-    sqlite3_bind_int64(s, 2, int64_t(events_.back().seq));
-    sqlite3_bind_int64(s, 3, int64_t(events_.front().time_ns));
-    sqlite3_bind_int64(s, 4, int64_t(events_.back().time_ns));
-    sqlite3_bind_int64(s, 5, int64_t(events_.size()));
-    sqlite3_bind_int(s, 6, kPageEncodingZstd);
-    sqlite3_bind_int64(s, 7, int64_t(body_size));
-    sqlite3_bind_blob(s, 8, blob.data(), int(blob.size()), SQLITE_TRANSIENT);
-    EXPECT_EQ(sqlite3_step(s), SQLITE_DONE) << sqlite3_errmsg(db);
-    sqlite3_finalize(s);
-    sqlite3_close(db);
-    return path_;
-  }
-
- private:
-  std::string path_;
-  std::vector<EventRecord> events_;
-  std::string scan_;
-  bool scanned_ = true;
-};
+using test::SyntheticTrace;
 
 // One run with a definite leak, a new[] freed by free, a free of an unknown
 // pointer, a site that keeps a 50-byte block from each of steps 1..4, and a
@@ -172,7 +101,6 @@ TEST(ReportBuilder, GatesPassAndFailOnTheirThresholds) {
 
 TEST(ReportBuilder, WithoutTheScanLiveBlocksAreNotFreed) {
   SyntheticTrace t("noscan");
-  t.unscanned();
   t.add(EventKind::kMalloc, 0x1000, 10);
   t.add(EventKind::kNew, 0x2000, 20);
   const ReportData data = build_report({t.write()}, {});
