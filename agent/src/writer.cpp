@@ -28,6 +28,7 @@
 #include "thread_ring.h"
 
 #if MEMTIDE_GPU_TRACKING
+#include "gpu/cuda_hooks.h"
 #include "gpu/gpu_recorder.h"
 #include "gpu/gpu_sampler.h"
 #endif
@@ -556,6 +557,7 @@ void Writer::write_counters() {
 #if MEMTIDE_GPU_TRACKING
   // What GPU tracking did, so a trace without GPU events says why.
   for (const auto& [name, value] : gpu::counters()) write(name.c_str(), value);
+  write("gpu_wrapped_lookups", gpu::wrapped_lookups());
   for (const auto& [key, value] : gpu::status_rows()) write_meta(key.c_str(), value.c_str());
 #else
   write_meta("gpu_mode", "off");

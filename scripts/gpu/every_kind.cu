@@ -11,13 +11,13 @@
 
 #include "memtide/annotate.h"
 
-#define CHECK(call)                                                              \
-  do {                                                                           \
-    auto status_ = (call);                                                       \
-    if (status_ != 0) {                                                          \
+#define CHECK(call)                                                                     \
+  do {                                                                                  \
+    auto status_ = (call);                                                              \
+    if (status_ != 0) {                                                                 \
       std::fprintf(stderr, "%s failed: %d (line %d)\n", #call, int(status_), __LINE__); \
-      std::exit(1);                                                              \
-    }                                                                            \
+      std::exit(1);                                                                     \
+    }                                                                                   \
   } while (0)
 
 __global__ void fill(float* p, int n) {

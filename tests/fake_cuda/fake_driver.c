@@ -110,7 +110,12 @@ EXPORT CUresult cuMemFree_v2(CUdeviceptr dptr) {
 
 EXPORT CUresult cuMemAllocManaged(CUdeviceptr* dptr, size_t bytes, unsigned flags) {
   (void)flags;
-  return cuMemAlloc_v2(dptr, bytes);
+  /* Through the global name, as a driver might call its own entry point:
+     under the agent this reaches memtide's exported cuMemAlloc_v2 from inside
+     the wrapped cuMemAllocManaged, and must not count as a second block. */
+  CUresult (*alloc)(CUdeviceptr*, size_t) =
+      (CUresult(*)(CUdeviceptr*, size_t))dlsym(RTLD_DEFAULT, "cuMemAlloc_v2");
+  return (alloc ? alloc : cuMemAlloc_v2)(dptr, bytes);
 }
 
 EXPORT CUresult cuMemAllocHost_v2(void** pp, size_t bytes) {
@@ -210,8 +215,8 @@ struct ProcEntry {
   void* per_thread;
 };
 
-EXPORT CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int version,
-                                    cuuint64_t flags, CUdriverProcAddressQueryResult* status);
+EXPORT CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int version, cuuint64_t flags,
+                                    CUdriverProcAddressQueryResult* status);
 EXPORT CUresult cuGetProcAddress(const char* symbol, void** pfn, int version, cuuint64_t flags);
 
 static const struct ProcEntry kProcs[] = {
@@ -241,8 +246,8 @@ static const struct ProcEntry kProcs[] = {
     {"cuMemAddressFree", (void*)cuMemAddressFree, NULL},
 };
 
-EXPORT CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int version,
-                                    cuuint64_t flags, CUdriverProcAddressQueryResult* status) {
+EXPORT CUresult cuGetProcAddress_v2(const char* symbol, void** pfn, int version, cuuint64_t flags,
+                                    CUdriverProcAddressQueryResult* status) {
   if (status) *status = CU_GET_PROC_ADDRESS_SYMBOL_NOT_FOUND;
   *pfn = NULL;
   if (strcmp(symbol, "cuGetProcAddress") == 0) {

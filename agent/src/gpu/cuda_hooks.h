@@ -13,7 +13,9 @@ namespace memtide::agent::gpu {
 // returns the pointer to give the caller (a wrapper, or `found` itself).
 void* filter_driver_symbol(const char* symbol, void* found);
 
-// Number of driver entry points handed out wrapped so far.
+// Number of driver entry points handed out wrapped so far (the trace's
+// counter gpu_wrapped_lookups: zero means no CUDA library looked the driver up
+// through memtide).
 unsigned long wrapped_lookups();
 
 }  // namespace memtide::agent::gpu

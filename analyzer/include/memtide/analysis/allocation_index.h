@@ -33,9 +33,9 @@ enum class AllocFamily : int {
   kMalloc = 1,    // malloc family, freed by free / realloc
   kNew = 2,       // operator new, freed by delete
   kNewArray = 3,  // operator new[], freed by delete[]
-  kMapping = 4,   // unused in `allocations` (mappings are not indexed)
-  kPool = 5,      // a pool sub-allocation (annotate API)
-  kGpu = 6,       // CUDA memory; `device` says which GPU
+  // 4 is not used: mappings are not indexed.
+  kPool = 5,  // a pool sub-allocation (annotate API)
+  kGpu = 6,   // CUDA memory; `device` says which GPU
 };
 
 }  // namespace memtide::analysis
