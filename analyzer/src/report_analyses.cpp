@@ -210,6 +210,7 @@ std::future<AnalysesResult> start_analyses(const std::string& trace_path,
   auto run = [trace_path, options](auto fill) {
     return std::async(std::launch::async, [trace_path, options, fill] {
       TraceFile trace(trace_path);
+      trace.set_scan_control(options.scan_control);
       ProcessReport part;
       fill(trace, options, part);
       return part;

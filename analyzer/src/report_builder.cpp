@@ -55,7 +55,9 @@ int category_rank(const std::string& c) {
 class ProcessBuilder {
  public:
   ProcessBuilder(const std::string& path, const ReportOptions& options)
-      : trace_(path), options_(options), frames_(trace_, {options.search_paths, options.sysroot}) {}
+      : trace_(path), options_(options), frames_(trace_, {options.search_paths, options.sysroot}) {
+    trace_.set_scan_control(options.scan_control);
+  }
 
   ProcessReport build() {
     std::future<AnalysesResult> analyses;

@@ -32,6 +32,11 @@ class ThreadCursor {
 
  private:
   void load(const PageInfo& page) {
+    if (ScanControl* control = trace_.scan_control()) {
+      if (control->cancelled.load(std::memory_order_relaxed))
+        throw ScanCancelled(trace_.path() + ": scan cancelled");
+      control->events_scanned.fetch_add(page.event_count, std::memory_order_relaxed);
+    }
     Statement s(trace_.db(), "SELECT encoding, body_bytes, data FROM pages WHERE id = ?");
     s.bind(1, page.id);
     if (!s.step())
@@ -134,8 +139,16 @@ std::vector<PageInfo> TraceFile::pages() const {
 
 void TraceFile::for_each_event(
     const std::function<void(const EventRecord&, int64_t thread_id)>& visit) const {
+  for_each_event_between(0, UINT64_MAX, visit);
+}
+
+void TraceFile::for_each_event_between(
+    uint64_t first_seq, uint64_t last_seq,
+    const std::function<void(const EventRecord&, int64_t thread_id)>& visit) const {
   std::map<int64_t, std::vector<PageInfo>> by_thread;
-  for (PageInfo& page : pages()) by_thread[page.thread_id].push_back(page);
+  for (PageInfo& page : pages())
+    if (page.last_seq >= first_seq && page.first_seq <= last_seq)
+      by_thread[page.thread_id].push_back(page);
   std::vector<std::unique_ptr<ThreadCursor>> cursors;
   for (auto& [thread, list] : by_thread) {
     std::sort(list.begin(), list.end(),
@@ -152,7 +165,9 @@ void TraceFile::for_each_event(
   while (!heap.empty()) {
     ThreadCursor* c = heap.top();
     heap.pop();
-    visit(c->current(), c->thread_id());
+    const EventRecord& event = c->current();
+    if (event.seq > last_seq) break;  // every other cursor is later still
+    if (event.seq >= first_seq) visit(event, c->thread_id());
     c->advance();
     if (c->valid()) heap.push(c);
   }

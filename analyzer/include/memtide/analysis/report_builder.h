@@ -11,6 +11,7 @@
 
 #include "memtide/analysis/report_data.h"
 #include "memtide/analysis/suppressions.h"
+#include "memtide/analysis/trace_file.h"
 
 namespace memtide::analysis {
 
@@ -29,6 +30,9 @@ struct ReportOptions {
   // more passes over each trace) for the HTML report's extra sections.
   bool analyses = false;
   std::string title;
+  // Every trace file the report opens reports to it and stops when it is
+  // cancelled (ScanCancelled); nullptr for none.
+  ScanControl* scan_control = nullptr;
 };
 
 // The categories --fail-on accepts, in report order.

@@ -3,6 +3,7 @@
 // another schema version) and the event stream in global sequence order.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -20,6 +21,21 @@ namespace memtide::analysis {
 class TraceError : public std::runtime_error {
  public:
   using std::runtime_error::runtime_error;
+};
+
+// Thrown out of an event scan when its ScanControl was cancelled.
+class ScanCancelled : public TraceError {
+ public:
+  using TraceError::TraceError;
+};
+
+// Lets another thread follow and stop the event scans of a TraceFile (the
+// GUI's loader: a progress bar and a cancel button). Shared by the trace
+// files of one job; checked once per decoded page, so a cancel takes effect
+// within one page.
+struct ScanControl {
+  std::atomic<bool> cancelled{false};
+  std::atomic<uint64_t> events_scanned{0};  // over every scan using this control
 };
 
 struct PageInfo {
@@ -49,12 +65,24 @@ class TraceFile {
   void for_each_event(
       const std::function<void(const EventRecord&, int64_t thread_id)>& visit) const;
 
+  // The same, restricted to events with first_seq <= seq <= last_seq; only
+  // the pages that overlap the range are decoded.
+  void for_each_event_between(
+      uint64_t first_seq, uint64_t last_seq,
+      const std::function<void(const EventRecord&, int64_t thread_id)>& visit) const;
+
   std::vector<PageInfo> pages() const;
+
+  // Scans from now on report to `control` and stop with ScanCancelled when
+  // it is cancelled; nullptr detaches. The control must outlive the scans.
+  void set_scan_control(ScanControl* control) { control_ = control; }
+  ScanControl* scan_control() const { return control_; }
 
  private:
   std::string path_;
   sqlite3* db_ = nullptr;
   int schema_version_ = 0;
+  ScanControl* control_ = nullptr;
 };
 
 }  // namespace memtide::analysis

@@ -1,0 +1,11 @@
+#include "app/page_list.h"
+
+#include "pages/summary_page.h"
+
+namespace memtide::gui {
+
+QList<Page*> createPages(QWidget* parent) {
+  return {new SummaryPage(parent)};
+}
+
+}  // namespace memtide::gui
