@@ -1,5 +1,7 @@
 #include "stack_frames.h"
 
+#include <charconv>
+
 #include "memtide/analysis/symbolizer.h"
 
 namespace memtide::analysis {
@@ -30,6 +32,16 @@ std::vector<std::string> StackFrames::missing_modules() const {
 
 void StackFrames::save() {
   impl_->symbolizer.save_cache();
+}
+
+std::string frame_address_label(const ReportFrame& frame) {
+  const size_t slash = frame.module.rfind('/');
+  std::string out = frame.module == "?" || frame.module.empty() ? std::string("[unknown]")
+                    : slash == std::string::npos                ? frame.module
+                                                                : frame.module.substr(slash + 1);
+  char hex[20];
+  const auto end = std::to_chars(hex, hex + sizeof(hex), frame.module_offset, 16);
+  return out + "+0x" + std::string(hex, end.ptr);
 }
 
 }  // namespace memtide::analysis

@@ -35,4 +35,8 @@ class StackFrames {
   std::unordered_map<uint32_t, std::vector<ReportFrame>> cache_;
 };
 
+// How a frame without a function name reads: "libfoo.so+0x1a2b" (the
+// module's file name, "[unknown]" when no module holds the address).
+std::string frame_address_label(const ReportFrame& frame);
+
 }  // namespace memtide::analysis

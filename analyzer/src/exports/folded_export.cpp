@@ -110,16 +110,6 @@ void append_frame(std::string& line, std::string_view name, std::string_view suf
   line += suffix;
 }
 
-std::string module_and_offset(const ReportFrame& frame) {
-  const size_t slash = frame.module.rfind('/');
-  std::string out = frame.module == "?" || frame.module.empty() ? std::string("[unknown]")
-                    : slash == std::string::npos                ? frame.module
-                                                                : frame.module.substr(slash + 1);
-  char hex[20];
-  const auto end = std::to_chars(hex, hex + sizeof(hex), frame.module_offset, 16);
-  return out + "+0x" + std::string(hex, end.ptr);
-}
-
 std::string folded_line(uint32_t stack, uint32_t scope, const ScopeNames* scopes,
                         StackFrames& frames) {
   std::string line;
@@ -130,7 +120,7 @@ std::string folded_line(uint32_t stack, uint32_t scope, const ScopeNames* scopes
   for (auto frame = stack_frames.rbegin(); frame != stack_frames.rend(); ++frame) {
     const std::string_view suffix = frame->inlined ? "_[i]" : "";
     if (frame->function.empty())
-      append_frame(line, module_and_offset(*frame), suffix);
+      append_frame(line, frame_address_label(*frame), suffix);
     else
       append_frame(line, frame->function, suffix);
   }
