@@ -9,7 +9,7 @@ namespace memtide::cli {
 namespace {
 
 constexpr const char* kUsage =
-    "usage: memtide frag FILE [--json] [--at TIME_NS | --at-peak | --at-mark NAME]\n"
+    "usage: memtide frag FILE [--json [--blocks]] [--at TIME_NS | --at-peak | --at-mark NAME]\n"
     "                    [--points N] [--top N] [--search-path DIR]... [--sysroot DIR]\n"
     "  Allocator overhead (mallinfo2 arena + mapped chunks, and RSS, over live\n"
     "  requested heap bytes) at every sample; the free space in holes of the\n"
@@ -20,7 +20,10 @@ constexpr const char* kUsage =
     "  --at-peak       the heap peak\n"
     "  --at-mark NAME  the first marker NAME (memtide_mark)\n"
     "  --points N      fragmentation points at most (evenly spread samples; default 100)\n"
-    "  --top N         pinning blocks per state (default 5)\n"
+    "  --top N         pinning blocks per state, and ranked per extent (default 5)\n"
+    "  --blocks        with --json: every live block of every extent in the states\n"
+    "                  (address, size, the holes beside it, pinning rank, scope,\n"
+    "                  innermost frame): the map memtide-gui draws\n"
     "Exit status: 0 success, 2 usage error or unreadable trace.\n";
 
 int usage_error(const std::string& why) {
@@ -50,6 +53,8 @@ int frag_command(const std::vector<std::string>& args) {
     uint64_t n = 0;
     if (arg == "--json") {
       json = true;
+    } else if (arg == "--blocks") {
+      options.extent_blocks = true;
     } else if (arg == "--help" || arg == "-h") {
       fputs(kUsage, stdout);
       return kExitOk;
@@ -80,6 +85,7 @@ int frag_command(const std::vector<std::string>& args) {
     }
   }
   if (moments > 1) return usage_error("--at, --at-peak and --at-mark exclude one another");
+  if (options.extent_blocks && !json) return usage_error("--blocks needs --json");
   if (file.empty()) return usage_error("no trace file given");
   try {
     analysis::TraceFile trace(file);

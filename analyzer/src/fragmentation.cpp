@@ -73,21 +73,56 @@ std::optional<size_t> overhead_at_peak(const FragmentationReport& r) {
   return best;
 }
 
-void symbolize_pinning(const TraceFile& trace, const FragmentationOptions& options,
-                       FragmentationReport& r) {
+// Scope paths by id, each looked up once.
+class ScopePaths {
+ public:
+  explicit ScopePaths(const TraceFile& trace)
+      : query_(trace.db(), "SELECT path FROM scope_paths WHERE id = ?") {}
+  const std::string& path(uint32_t id) {
+    auto [it, added] = paths_.try_emplace(id);
+    if (added && id != 0) {
+      query_.reset();
+      query_.bind(1, int64_t(id));
+      if (query_.step()) it->second = query_.column_text(0);
+    }
+    return it->second;
+  }
+
+ private:
+  Statement query_;
+  std::map<uint32_t, std::string> paths_;
+};
+
+template <typename Visit>
+void for_each_extent(FragmentationState& s, Visit visit) {
+  for (Extent& e : s.arena_extents) visit(e);
+  for (PoolLayout& p : s.pools)
+    for (Extent& e : p.extents) visit(e);
+}
+
+void symbolize_blocks(const TraceFile& trace, const FragmentationOptions& options,
+                      FragmentationReport& r) {
   bool any = false;
-  for (const FragmentationState& s : r.states) any = any || !s.pinning.empty();
+  for (FragmentationState& s : r.states) {
+    any = any || !s.pinning.empty();
+    for_each_extent(s, [&](const Extent& e) { any = any || !e.blocks.empty(); });
+  }
   if (!any) return;
   StackFrames frames(trace, {options.search_paths, options.sysroot});
-  Statement scope(trace.db(), "SELECT path FROM scope_paths WHERE id = ?");
-  for (FragmentationState& s : r.states)
+  ScopePaths scopes(trace);
+  for (FragmentationState& s : r.states) {
     for (PinningBlock& b : s.pinning) {
       b.frames = frames.stack(b.stack);
-      if (b.scope == 0) continue;
-      scope.reset();
-      scope.bind(1, int64_t(b.scope));
-      if (scope.step()) b.scope_path = scope.column_text(0);
+      b.scope_path = scopes.path(b.scope);
     }
+    for_each_extent(s, [&](Extent& e) {
+      for (ExtentBlock& b : e.blocks) {
+        const std::vector<ReportFrame>& stack = frames.stack(b.stack);
+        if (!stack.empty()) b.top_frame = stack.front();
+        b.scope_path = scopes.path(b.scope);
+      }
+    });
+  }
   r.missing_modules = frames.missing_modules();
   frames.save();
 }
@@ -114,7 +149,8 @@ FragmentationReport analyze_fragmentation(const TraceFile& trace,
     t.name = it->second.name;
     t.handle = it->second.handle;
   }
-  symbolize_pinning(trace, options, r);
+  r.extent_blocks = options.extent_blocks;
+  symbolize_blocks(trace, options, r);
   return r;
 }
 

@@ -96,15 +96,34 @@ Json holes_json(const HoleStats& h) {
           {"fragmentation", h.fragmentation()}};
 }
 
-Json extent_json(const Extent& e) {
-  return {{"kind", e.kind},
-          {"start", e.start},
-          {"end", e.end},
-          {"holes", holes_json(e.holes)},
-          {"trailing_free_bytes", e.trailing_free_bytes}};
+Json extent_block_json(const ExtentBlock& b) {
+  Json frame = nullptr;
+  if (b.top_frame) frame = frames_json({*b.top_frame})[0];
+  return {{"address", b.address},
+          {"size", b.size},
+          {"footprint", b.footprint},
+          {"hole_before", b.hole_before},
+          {"hole_after", b.hole_after},
+          {"pinning_rank", b.pinning_rank},
+          {"pool", b.pool},
+          {"alloc_time_ns", b.alloc_time_ns},
+          {"scope", b.scope_path},
+          {"top_frame", frame}};
 }
 
-Json pool_json(const PoolLayout& p) {
+Json extent_json(const Extent& e, bool with_blocks) {
+  Json j = {{"kind", e.kind},
+            {"start", e.start},
+            {"end", e.end},
+            {"holes", holes_json(e.holes)},
+            {"trailing_free_bytes", e.trailing_free_bytes}};
+  if (!with_blocks) return j;
+  j["blocks"] = Json::array();
+  for (const ExtentBlock& b : e.blocks) j["blocks"].push_back(extent_block_json(b));
+  return j;
+}
+
+Json pool_json(const PoolLayout& p, bool with_blocks) {
   Json j = {{"id", p.id},
             {"name", p.name},
             {"handle", p.handle},
@@ -120,22 +139,22 @@ Json pool_json(const PoolLayout& p) {
             {"holes", holes_json(p.holes)}};
   if (!p.extents.empty()) {
     j["extents"] = Json::array();
-    for (const Extent& e : p.extents) j["extents"].push_back(extent_json(e));
+    for (const Extent& e : p.extents) j["extents"].push_back(extent_json(e, with_blocks));
   }
   return j;
 }
 
-Json state_json(const FragmentationState& s) {
+Json state_json(const FragmentationState& s, bool with_blocks) {
   Json j = {{"label", s.label},
             {"time_ns", s.time_ns},
             {"seq", s.seq},
             {"live_heap_bytes", s.live_heap_bytes},
             {"heap_arena", holes_json(s.heap_arena)}};
   j["arena_extents"] = Json::array();
-  for (const Extent& e : s.arena_extents) j["arena_extents"].push_back(extent_json(e));
+  for (const Extent& e : s.arena_extents) j["arena_extents"].push_back(extent_json(e, with_blocks));
   j["mapped_chunks"] = {{"count", s.mmapped_chunks}, {"bytes", s.mmapped_bytes}};
   j["pools"] = Json::array();
-  for (const PoolLayout& p : s.pools) j["pools"].push_back(pool_json(p));
+  for (const PoolLayout& p : s.pools) j["pools"].push_back(pool_json(p, with_blocks));
   j["pinning"] = Json::array();
   for (const PinningBlock& b : s.pinning)
     j["pinning"].push_back({{"extent", b.extent},
@@ -236,7 +255,7 @@ std::string format_fragmentation_json(const FragmentationReport& r) {
                   {"heap_arena", holes_json(p.heap_arena)},
                   {"mapped_chunks", {{"count", p.mmapped_chunks}, {"bytes", p.mmapped_bytes}}}};
     point["pools"] = Json::array();
-    for (const PoolLayout& pool : p.pools) point["pools"].push_back(pool_json(pool));
+    for (const PoolLayout& pool : p.pools) point["pools"].push_back(pool_json(pool, false));
     j["series"].push_back(point);
   }
   j["pools"] = Json::array();
@@ -249,7 +268,8 @@ std::string format_fragmentation_json(const FragmentationReport& r) {
                           {"peak_segment_bytes", p.peak_segment_bytes},
                           {"destroyed", p.destroyed}});
   j["states"] = Json::array();
-  for (const FragmentationState& s : r.states) j["states"].push_back(state_json(s));
+  for (const FragmentationState& s : r.states)
+    j["states"].push_back(state_json(s, r.extent_blocks));
   j["mark_found"] = r.mark_found;
   j["missing_modules"] = r.missing_modules;
   return j.dump(2) + "\n";

@@ -87,7 +87,7 @@ void FragmentationReplay::take_sample(size_t index) {
   }
   out_.overhead.push_back(p);
   if (!series_sample_[index]) return;
-  LayoutWalkResult walk = walk_layout(layout_, false, 0);
+  LayoutWalkResult walk = walk_layout(layout_, {});
   FragmentationPoint point;
   point.time_ns = s.time_ns;
   point.heap_arena = walk.heap_arena;
@@ -281,7 +281,8 @@ void FragmentationReplay::take_peak_state() {
 
 FragmentationState FragmentationReplay::state(const std::string& label, uint64_t time_ns,
                                               uint64_t seq, uint64_t live_heap) const {
-  LayoutWalkResult walk = walk_layout(layout_, true, options_.top_pinning);
+  LayoutWalkResult walk =
+      walk_layout(layout_, {true, options_.top_pinning, options_.extent_blocks});
   FragmentationState s;
   s.label = label;
   s.time_ns = time_ns;

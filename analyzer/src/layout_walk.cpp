@@ -54,11 +54,42 @@ PinningBlock pinning_block(const char* extent, uint64_t address, const LiveBlock
   return p;
 }
 
+ExtentBlock extent_block(uint64_t address, const LiveBlock& b, uint64_t footprint,
+                         uint64_t hole_before, bool sub_allocation) {
+  ExtentBlock e;
+  e.address = address;
+  e.size = b.size;
+  e.footprint = footprint;
+  e.hole_before = hole_before;
+  e.alloc_time_ns = b.time_ns;
+  e.stack = b.stack;
+  e.scope = b.scope;
+  e.pool = sub_allocation ? b.pool : -1;
+  return e;
+}
+
+// The same order as TopPinning: largest merged hole first, the lower
+// address first among equals; blocks without a hole beside them pin nothing.
+void rank_pinning(std::vector<ExtentBlock>& blocks, size_t top) {
+  std::vector<size_t> order;
+  for (size_t i = 0; i < blocks.size(); ++i)
+    if (blocks[i].hole_before + blocks[i].hole_after > 0) order.push_back(i);
+  std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) {
+    return blocks[x].merged_hole() > blocks[y].merged_hole();
+  });
+  for (size_t rank = 0; rank < order.size() && rank < top; ++rank)
+    blocks[order[rank]].pinning_rank = int(rank);
+}
+
 // Blocks laid one after another in one extent: holes between them (and, for
 // a segment, up to its edges), and each block's holes on both sides.
 class ExtentScan {
  public:
-  ExtentScan(const char* kind, uint64_t start, TopPinning* pinning) : pinning_(pinning) {
+  // `list_blocks`: keep every block (Extent::blocks), the first `top_pinning`
+  // of them by merged hole ranked.
+  ExtentScan(const char* kind, uint64_t start, TopPinning* pinning, bool list_blocks = false,
+             size_t top_pinning = 0)
+      : pinning_(pinning), list_blocks_(list_blocks), top_pinning_(top_pinning) {
     extent_.kind = kind;
     extent_.start = start;
     extent_.holes.extents = 1;
@@ -75,6 +106,8 @@ class ExtentScan {
     release_pending(hole);
     if (pinning_ != nullptr)
       pending_ = pinning_block(extent_.kind.c_str(), address, b, footprint, hole, sub_allocation);
+    if (list_blocks_)
+      extent_.blocks.push_back(extent_block(address, b, footprint, hole, sub_allocation));
     has_pending_ = true;
     ++extent_.holes.live_blocks;
     extent_.holes.used_bytes += footprint;
@@ -94,6 +127,7 @@ class ExtentScan {
     extent_.trailing_free_bytes = extent_.holes.live_blocks ? trailing : 0;
     extent_.end = end_;
     extent_.holes.span_bytes = end_ - extent_.start;
+    if (list_blocks_) rank_pinning(extent_.blocks, top_pinning_);
     return extent_;
   }
 
@@ -101,12 +135,15 @@ class ExtentScan {
   void release_pending(uint64_t hole_after) {
     if (!has_pending_) return;
     has_pending_ = false;
+    if (list_blocks_) extent_.blocks.back().hole_after = hole_after;
     if (pinning_ == nullptr) return;
     pending_.hole_after = hole_after;
     pinning_->offer(pending_);
   }
 
   TopPinning* pinning_;
+  bool list_blocks_;
+  size_t top_pinning_;
   Extent extent_;
   uint64_t end_;
   bool has_pending_ = false;
@@ -134,8 +171,9 @@ std::vector<Segment> segments_of(const LiveLayout& layout) {
   return out;
 }
 
-void walk_heap(const LiveLayout& layout, bool detailed, TopPinning* pinning,
+void walk_heap(const LiveLayout& layout, const WalkDetail& detail, TopPinning* pinning,
                LayoutWalkResult& out) {
+  const bool detailed = detail.detailed;
   std::optional<ExtentScan> scan;
   auto close = [&] {
     if (!scan) return;
@@ -151,7 +189,8 @@ void walk_heap(const LiveLayout& layout, bool detailed, TopPinning* pinning,
       continue;
     }
     if (scan && address >= scan->end() && address - scan->end() >= glibc::kHeapMaxSize) close();
-    if (!scan) scan.emplace("heap arena", address, pinning);
+    if (!scan)
+      scan.emplace("heap arena", address, pinning, detail.extent_blocks, detail.top_pinning);
     scan->block(address, b, glibc::chunk_size(b.size), false);
   }
   close();
@@ -162,8 +201,9 @@ struct PoolWalk {
   std::optional<ExtentScan> span;  // sub-allocations outside any segment of the pool
 };
 
-void walk_pools(const LiveLayout& layout, bool detailed, TopPinning* pinning,
+void walk_pools(const LiveLayout& layout, const WalkDetail& detail, TopPinning* pinning,
                 LayoutWalkResult& out) {
+  const bool detailed = detail.detailed;
   const std::vector<Segment> segments = segments_of(layout);
   std::map<int32_t, PoolWalk> pools;
   auto pool = [&](int32_t id) -> PoolWalk& {
@@ -201,7 +241,8 @@ void walk_pools(const LiveLayout& layout, bool detailed, TopPinning* pinning,
       if (open && address >= open_segment->address + open_segment->size) close_segment();
       if (open || next == segments.size() || segments[next].address > address) return;
       open_segment = &segments[next++];
-      open.emplace(open_segment->kind, open_segment->address, pinning);
+      open.emplace(open_segment->kind, open_segment->address, pinning, detail.extent_blocks,
+                   detail.top_pinning);
     }
   };
 
@@ -213,7 +254,8 @@ void walk_pools(const LiveLayout& layout, bool detailed, TopPinning* pinning,
     if (open && open_segment->pool == b.pool && address >= open_segment->address) {
       open->block(address, b, b.size, true);
     } else {
-      if (!p.span) p.span.emplace("pool span", address, pinning);
+      if (!p.span)
+        p.span.emplace("pool span", address, pinning, detail.extent_blocks, detail.top_pinning);
       p.span->block(address, b, b.size, true);
     }
   }
@@ -240,12 +282,12 @@ void HoleStats::add(const HoleStats& o) {
   largest_hole = std::max(largest_hole, o.largest_hole);
 }
 
-LayoutWalkResult walk_layout(const LiveLayout& layout, bool detailed, size_t top_pinning) {
+LayoutWalkResult walk_layout(const LiveLayout& layout, const WalkDetail& detail) {
   LayoutWalkResult out;
-  TopPinning pinning(top_pinning);
-  TopPinning* pins = detailed ? &pinning : nullptr;
-  walk_heap(layout, detailed, pins, out);
-  walk_pools(layout, detailed, pins, out);
+  TopPinning pinning(detail.top_pinning);
+  TopPinning* pins = detail.detailed ? &pinning : nullptr;
+  walk_heap(layout, detail, pins, out);
+  walk_pools(layout, detail, pins, out);
   out.pinning = pinning.take();
   return out;
 }

@@ -22,7 +22,12 @@ struct LayoutWalkResult {
   std::vector<PinningBlock> pinning;  // when detailed: largest merged hole first
 };
 
-// `detailed`: also list the extents and the `top_pinning` pinning blocks.
-LayoutWalkResult walk_layout(const LiveLayout& layout, bool detailed, size_t top_pinning);
+struct WalkDetail {
+  bool detailed = false;       // also list the extents and the `top_pinning` pinning blocks
+  size_t top_pinning = 0;      // of the whole layout, and ranked in each extent's blocks
+  bool extent_blocks = false;  // detailed: every extent lists its blocks
+};
+
+LayoutWalkResult walk_layout(const LiveLayout& layout, const WalkDetail& detail);
 
 }  // namespace memtide::analysis

@@ -1,11 +1,15 @@
 // The fragmentation replay on hand-made events with exactly known layouts:
 // GPU segments of a caching allocator, a pool over a mapping that is partly
 // unmapped, a pool whose backing the trace never shows, the heap arena's
-// extents and mapped chunks, and the peak's state recovered by undoing.
+// extents and mapped chunks, the peak's state recovered by undoing, and the
+// block-by-block map of each extent at a chosen time.
 #include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
 
 #include "fragmentation_replay.h"
 #include "memtide_common/gpu_event.h"
+#include "synthetic_trace.h"
 
 namespace memtide::analysis {
 namespace {
@@ -208,6 +212,124 @@ TEST(Fragmentation, OneOverheadPointPerSampleAndEvenlySpreadSeries) {
   ASSERT_EQ(report.series.size(), 4u);
   EXPECT_EQ(report.series[0].time_ns, samples[0].time_ns);
   EXPECT_EQ(report.series[3].time_ns, samples[9].time_ns);
+}
+
+// The map of one GPU segment: each block with the holes beside it, and the
+// blocks ranked by the hole their freeing would merge.
+TEST(FragmentationExtentBlocks, SegmentBlocksHolesAndPinningRanks) {
+  constexpr uint64_t kSegment = 2 << 20, kA = 0x7f0000000000;
+  FragmentationOptions options;
+  options.extent_blocks = true;
+  options.top_pinning = 2;
+  Replay r(options);
+  r.add(EventKind::kCudaDevice, kA, kSegment, device_aux(0));
+  r.add(EventKind::kPoolAlloc, kA, 512, 1);
+  r.add(EventKind::kPoolAlloc, kA + 1024, 512, 1);
+  r.add(EventKind::kPoolAlloc, kA + 4096, 1024, 1);
+  const FragmentationReport& report = r.finish();
+  const PoolLayout& p = pool(state(report, "end"), 1);
+  ASSERT_EQ(p.extents.size(), 1u);
+  const Extent& e = p.extents[0];
+  EXPECT_EQ(e.kind, "gpu segment");
+  const uint64_t trailing = kSegment - 5120;
+  ASSERT_EQ(e.blocks.size(), 3u);
+  const ExtentBlock& a = e.blocks[0];
+  const ExtentBlock& b = e.blocks[1];
+  const ExtentBlock& c = e.blocks[2];
+  EXPECT_EQ(a.address, kA);
+  EXPECT_EQ(a.footprint, 512u);
+  EXPECT_EQ(a.hole_before, 0u);
+  EXPECT_EQ(a.hole_after, 512u);
+  EXPECT_EQ(b.address, kA + 1024);
+  EXPECT_EQ(b.hole_before, 512u);
+  EXPECT_EQ(b.hole_after, 2560u);
+  EXPECT_EQ(c.address, kA + 4096);
+  EXPECT_EQ(c.size, 1024u);
+  EXPECT_EQ(c.hole_before, 2560u);
+  EXPECT_EQ(c.hole_after, trailing);
+  EXPECT_EQ(c.pool, 1);
+  EXPECT_EQ(c.stack, 4u);  // the helper's stack id is the event's sequence number
+  EXPECT_EQ(c.alloc_time_ns, 4000u);
+  // Merged holes: 1024, 3584 and 2560 + 1024 + trailing; only two are ranked.
+  EXPECT_EQ(c.pinning_rank, 0);
+  EXPECT_EQ(b.pinning_rank, 1);
+  EXPECT_EQ(a.pinning_rank, -1);
+  EXPECT_EQ(c.merged_hole(), state(report, "end").pinning[0].merged_hole());
+  EXPECT_EQ(e.holes.largest_hole, trailing);
+  EXPECT_EQ(e.holes.free_bytes, 512 + 2560 + trailing);
+}
+
+// Arena blocks take glibc chunks: adjacent chunks leave no hole; the arena
+// ends with its last block; a block with no hole beside it pins nothing.
+TEST(FragmentationExtentBlocks, ArenaBlocksUseChunkFootprints) {
+  constexpr uint64_t kBrk = 0x555500000000;
+  FragmentationOptions options;
+  options.extent_blocks = true;
+  Replay r(options);
+  r.add(EventKind::kMalloc, kBrk, 100);        // chunk 112
+  r.add(EventKind::kMalloc, kBrk + 112, 100);  // adjacent
+  r.add(EventKind::kMalloc, kBrk + 1024, 24);  // 1024 - 224 = 800 free before it
+  const FragmentationState& s = state(r.finish(), "end");
+  ASSERT_EQ(s.arena_extents.size(), 1u);
+  const Extent& e = s.arena_extents[0];
+  ASSERT_EQ(e.blocks.size(), 3u);
+  EXPECT_EQ(e.end, kBrk + 1024 + 32);
+  EXPECT_EQ(e.blocks[0].footprint, 112u);
+  EXPECT_EQ(e.blocks[0].pinning_rank, -1);
+  EXPECT_EQ(e.blocks[1].hole_after, 800u);
+  EXPECT_EQ(e.blocks[1].pinning_rank, 0);  // 800 + 112
+  EXPECT_EQ(e.blocks[2].footprint, 32u);
+  EXPECT_EQ(e.blocks[2].hole_before, 800u);
+  EXPECT_EQ(e.blocks[2].hole_after, 0u);
+  EXPECT_EQ(e.blocks[2].pinning_rank, 1);  // 800 + 32
+}
+
+// At a chosen time the map holds the blocks live then, not later ones.
+TEST(FragmentationExtentBlocks, AtATimeOnlyTheBlocksLiveThen) {
+  FragmentationOptions options;
+  options.extent_blocks = true;
+  options.moments = {false, false, 3500, ""};
+  Replay r(options);
+  r.add(EventKind::kPoolAlloc, 0x5000, 100, 3);
+  r.add(EventKind::kPoolAlloc, 0x5100, 100, 3);
+  r.add(EventKind::kPoolFree, 0x5000, 0, 3);    // at 3000 ns
+  r.add(EventKind::kPoolAlloc, 0x5200, 56, 3);  // at 4000 ns: after the moment
+  const FragmentationReport& report = r.finish();
+  ASSERT_EQ(report.states.size(), 1u);
+  EXPECT_EQ(report.states[0].time_ns, 3500u);
+  const PoolLayout& p = pool(report.states[0], 3);
+  ASSERT_EQ(p.extents.size(), 1u);
+  ASSERT_EQ(p.extents[0].blocks.size(), 1u);
+  EXPECT_EQ(p.extents[0].blocks[0].address, 0x5100u);
+  EXPECT_EQ(p.extents[0].start, 0x5100u);  // a span starts at its first live block
+}
+
+// Through the trace: the blocks reach the JSON the CLI prints with --blocks,
+// symbolized (the stack's innermost frame), and only when asked for.
+TEST(FragmentationExtentBlocks, JsonListsTheBlocksOfEachExtent) {
+  test::SyntheticTrace t("frag_blocks");
+  t.sql("INSERT INTO stack_nodes VALUES(1, 0, 4096);");
+  t.add(EventKind::kMalloc, 0x10000, 100, 0, 1);
+  t.add(EventKind::kMalloc, 0x10400, 100, 0, 1);
+  const TraceFile trace(t.write());
+  FragmentationOptions options;
+  options.moments = {false, true, std::nullopt, ""};
+  options.extent_blocks = true;
+  const nlohmann::json j =
+      nlohmann::json::parse(format_fragmentation_json(analyze_fragmentation(trace, options)));
+  ASSERT_EQ(j["states"].size(), 1u);
+  const nlohmann::json& extent = j["states"][0]["arena_extents"][0];
+  ASSERT_EQ(extent["blocks"].size(), 2u);
+  EXPECT_EQ(extent["blocks"][0]["address"], 0x10000u);
+  EXPECT_EQ(extent["blocks"][0]["hole_after"], 0x400u - 112u);
+  EXPECT_EQ(extent["blocks"][0]["pinning_rank"], 0);
+  EXPECT_EQ(extent["blocks"][1]["pinning_rank"], 1);
+  EXPECT_EQ(extent["blocks"][1]["top_frame"]["module_offset"], 4095u);
+
+  options.extent_blocks = false;
+  const nlohmann::json without =
+      nlohmann::json::parse(format_fragmentation_json(analyze_fragmentation(trace, options)));
+  EXPECT_FALSE(without["states"][0]["arena_extents"][0].contains("blocks"));
 }
 
 }  // namespace

@@ -31,7 +31,10 @@ struct FragmentationMoments {
 struct FragmentationOptions {
   FragmentationMoments moments;
   size_t series_points = 100;  // sample times (at most this many) with a fragmentation point
-  size_t top_pinning = 5;      // blocks that pin the most free space, per state
+  size_t top_pinning = 5;      // blocks that pin the most free space, per state and per extent
+  // Detailed states also list every live block of every extent (Extent::blocks):
+  // the map of an extent. Costs memory in the live blocks of each state.
+  bool extent_blocks = false;
   std::vector<std::string> search_paths;
   std::string sysroot;
 };
@@ -55,11 +58,29 @@ struct HoleStats {
   void add(const HoleStats& other);
 };
 
+// A live block of one extent with the holes on either side of it (a hole
+// runs to the next block, or to the edge of a segment).
+struct ExtentBlock {
+  uint64_t address = 0, size = 0, footprint = 0;
+  uint64_t hole_before = 0, hole_after = 0;
+  uint64_t merged_hole() const { return hole_before + footprint + hole_after; }
+  uint64_t alloc_time_ns = 0;
+  uint32_t stack = 0, scope = 0;
+  int64_t pool = -1;  // the pool of a sub-allocation
+  // Its place among the extent's pinning blocks by merged hole (0: freeing it
+  // merges the largest hole; ties to the lower address), for the extent's
+  // first FragmentationOptions::top_pinning; -1 otherwise.
+  int pinning_rank = -1;
+  std::string scope_path;
+  std::optional<ReportFrame> top_frame;  // the innermost frame of its stack
+};
+
 struct Extent {
   std::string kind;  // "heap arena", "pool segment", "gpu segment", "pool span"
   uint64_t start = 0, end = 0;
   HoleStats holes;
   uint64_t trailing_free_bytes = 0;  // segments: free bytes after the last live block
+  std::vector<ExtentBlock> blocks;   // by address, with FragmentationOptions::extent_blocks
 };
 
 // A live block between holes: freeing it would merge them.
@@ -144,6 +165,7 @@ struct FragmentationReport {
   std::vector<FragmentationPoint> series;
   std::vector<FragmentationState> states;  // in the order: at time, at mark, peak, end
   bool mark_found = false;
+  bool extent_blocks = false;  // the states' extents list their blocks
   std::vector<PoolTotals> pools;
   std::vector<std::string> missing_modules;
 };
