@@ -17,13 +17,15 @@ namespace memtide::cli {
 namespace {
 constexpr const char* kUsage =
     "usage: memtide layers FILE [--tree|--flat] [--sort COLUMN] [--phase NAME] [--step N] "
-    "[--json]\n"
+    "[--from NS] [--to NS] [--json]\n"
     "  Per scope (a layer x phase, e.g. model.layers.3/forward): allocations, bytes,\n"
     "  peak of its live blocks, the process's high-water mark during it, median and\n"
     "  p95 lifetime, bytes that outlived the scope (and where they were freed), and\n"
     "  bytes still live when the step ended. --tree (default) indents by depth with\n"
     "  subtree totals; --flat lists each scope's own numbers. --step N counts only\n"
-    "  blocks allocated during step N; --phase NAME keeps scopes of that phase.\n"
+    "  blocks allocated during step N; --from/--to NS count only blocks allocated\n"
+    "  at or after / before NS (absolute trace time, the time_ns of other --json\n"
+    "  output); --phase NAME keeps scopes of that phase.\n"
     "  COLUMN: path, allocations, bytes, pool-bytes, peak, high-water, median, p95,\n"
     "  outliving, step-end (largest first; path alphabetical).\n"
     "Exit status: 0 on success, 2 for a usage error or an unreadable trace.\n";
@@ -70,6 +72,8 @@ std::string render_json(const analysis::ScopeLifetimes& l, const std::vector<con
   nlohmann::ordered_json j;
   j["trace"] = l.trace;
   j["step"] = l.step ? nlohmann::ordered_json(*l.step) : nlohmann::ordered_json(nullptr);
+  j["from_ns"] = l.from_ns ? nlohmann::ordered_json(*l.from_ns) : nlohmann::ordered_json(nullptr);
+  j["to_ns"] = l.to_ns ? nlohmann::ordered_json(*l.to_ns) : nlohmann::ordered_json(nullptr);
   j["view"] = tree ? "tree" : "flat";
   j["events"] = l.events;
   j["scopes"] = nlohmann::ordered_json::array();
@@ -125,6 +129,9 @@ std::string render_text(const analysis::ScopeLifetimes& l, const std::vector<con
            "high-water", "median ns", "p95 ns", "outliving", "step-end", "phase");
   std::string out = "trace: " + l.trace + "\n";
   if (l.step) out += "blocks allocated during step " + std::to_string(*l.step) + "\n";
+  if (l.from_ns || l.to_ns)
+    out += "blocks allocated from " + (l.from_ns ? std::to_string(*l.from_ns) : "the start") +
+           " to " + (l.to_ns ? std::to_string(*l.to_ns) : "the end") + " ns\n";
   out += std::string("\n") + header;
   for (const ScopeRow* r : rows) {
     const std::string label =
@@ -228,6 +235,18 @@ int layers_command(const std::vector<std::string>& args) {
         return kExitUsage;
       }
       options.step = step;
+    } else if (a.is("--from") || a.is("--to")) {
+      const bool from = a.is("--from");
+      const std::string* v = a.value();
+      if (!v) return kExitUsage;
+      char* end = nullptr;
+      const unsigned long long ns = strtoull(v->c_str(), &end, 10);
+      if (v->empty() || *end || (*v)[0] == '-') {
+        fprintf(stderr, "memtide layers: %s '%s': expected a time in ns\n",
+                from ? "--from" : "--to", v->c_str());
+        return kExitUsage;
+      }
+      (from ? options.from_ns : options.to_ns) = ns;
     } else if (a.unknown_option() || !a.take_single_file(file)) {
       return kExitUsage;
     }

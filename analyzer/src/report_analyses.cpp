@@ -3,13 +3,13 @@
 #include <algorithm>
 #include <future>
 #include <map>
-#include <queue>
 #include <unordered_map>
 
 #include "block_replay.h"
 #include "memtide/analysis/fragmentation.h"
 #include "memtide/analysis/peak.h"
 #include "memtide/analysis/scope_lifetimes.h"
+#include "memtide/analysis/step_lifetimes.h"
 #include "memtide/analysis/temporaries.h"
 #include "sqlite_util.h"
 
@@ -33,79 +33,11 @@ void add_layers(const TraceFile& trace, ProcessReport& p) {
   }
 }
 
-// Every block allocated during `step`, the largest kMaxBars kept.
-class StepBlocks : public BlockSink {
- public:
-  StepBlocks(int64_t step, const std::unordered_map<uint32_t, std::string>& layers)
-      : step_(step), layers_(layers) {}
-
-  void block(const Block& b, const BlockEnd& end) override {
-    if (b.step != step_) return;
-    if (b.family == AllocFamily::kGpu &&
-        (b.kind == EventKind::kCudaVmmMap || b.kind == EventKind::kCudaReserve))
-      return;
-    LifetimeBar bar;
-    auto layer = layers_.find(b.scope);
-    bar.layer = layer != layers_.end() ? layer->second : "";
-    bar.memory = b.family == AllocFamily::kGpu    ? "cuda:" + std::to_string(b.device)
-                 : b.family == AllocFamily::kPool ? "pool"
-                                                  : "heap";
-    bar.start_ns = b.time_ns;
-    bar.end_ns = end.freed ? end.freed->time_ns : 0;
-    bar.bytes = b.size;
-    ++seen_;
-    largest_.push(bar);
-    if (largest_.size() > kMaxBars) largest_.pop();
-  }
-  void unmatched_free(const EventRecord&, int64_t) override {}
-  void step(int64_t step, const EventRecord& e, int64_t, int64_t) override {
-    if (step == step_) start_ns_ = e.time_ns;
-    if (step == step_ + 1 && end_ns_ == 0) end_ns_ = e.time_ns;
-  }
-
-  StepGantt gantt(uint64_t trace_end_ns) {
-    StepGantt g;
-    g.step = step_;
-    g.start_ns = start_ns_;
-    g.end_ns = end_ns_ ? end_ns_ : trace_end_ns;
-    g.bars_left_out = seen_ - largest_.size();
-    while (!largest_.empty()) {
-      g.bars.push_back(largest_.top());
-      largest_.pop();
-    }
-    std::sort(g.bars.begin(), g.bars.end(),
-              [](const LifetimeBar& a, const LifetimeBar& b) { return a.start_ns < b.start_ns; });
-    for (const LifetimeBar& bar : g.bars)
-      if (std::find(g.layers.begin(), g.layers.end(), bar.layer) == g.layers.end())
-        g.layers.push_back(bar.layer);
-    return g;
-  }
-
- private:
-  struct SmallerFirst {
-    bool operator()(const LifetimeBar& a, const LifetimeBar& b) const { return a.bytes > b.bytes; }
-  };
-  int64_t step_;
-  const std::unordered_map<uint32_t, std::string>& layers_;
-  std::priority_queue<LifetimeBar, std::vector<LifetimeBar>, SmallerFirst> largest_;
-  uint64_t seen_ = 0, start_ns_ = 0, end_ns_ = 0;
-};
-
 void add_gantt(const TraceFile& trace, int64_t step, ProcessReport& p) {
   if (step < 0) return;
-  std::unordered_map<uint32_t, std::string> layers;
-  Statement paths(trace.db(), "SELECT id, path FROM scope_paths");
-  while (paths.step())
-    layers[uint32_t(paths.column_int64(0))] = layer_of_path(paths.column_text(1));
-  StepBlocks blocks(step, layers);
-  BlockReplay replay(blocks);
-  uint64_t last_ns = 0;
-  trace.for_each_event([&](const EventRecord& e, int64_t thread) {
-    last_ns = std::max(last_ns, e.time_ns);
-    replay.event(e, thread);
-  });
-  replay.finish();
-  p.gantt = blocks.gantt(last_ns);
+  StepLifetimesOptions options;
+  options.max_bars = kMaxBars;
+  p.gantt = step_lifetimes(trace, step, options);
 }
 
 std::string frame_label(const ReportFrame& f) {

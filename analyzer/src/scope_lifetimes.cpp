@@ -171,6 +171,8 @@ class ScopeAggregator : public BlockSink {
     ScopeLifetimes out;
     out.trace = trace.path();
     out.step = options_.step;
+    out.from_ns = options_.from_ns;
+    out.to_ns = options_.to_ns;
     // Subtree sums: children have larger depths, so deepest first.
     std::vector<uint32_t> by_depth;
     for (uint32_t id = 1; id < scopes_.size(); ++id)
@@ -215,7 +217,11 @@ class ScopeAggregator : public BlockSink {
   static bool is_memory(const Block& b) {
     return b.kind != EventKind::kCudaVmmMap && b.kind != EventKind::kCudaReserve;
   }
-  bool selected(const Block& b) const { return !options_.step || b.step == *options_.step; }
+  bool selected(const Block& b) const {
+    if (options_.step && b.step != *options_.step) return false;
+    if (options_.from_ns && b.time_ns < *options_.from_ns) return false;
+    return !options_.to_ns || b.time_ns < *options_.to_ns;
+  }
   uint32_t scope_of(const Block& b) const {
     return b.scope < scopes_.size() && scopes_[b.scope].depth > 0 ? b.scope : 0;
   }

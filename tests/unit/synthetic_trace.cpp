@@ -17,7 +17,7 @@ SyntheticTrace::~SyntheticTrace() {
 }
 
 void SyntheticTrace::add(EventKind kind, uint64_t address, uint64_t size, uint64_t aux,
-                         uint32_t stack) {
+                         uint32_t stack, uint32_t scope) {
   EventRecord e{};
   e.seq = events_.size() + 1;
   e.time_ns = 1000 * e.seq;
@@ -26,6 +26,7 @@ void SyntheticTrace::add(EventKind kind, uint64_t address, uint64_t size, uint64
   e.size = size;
   e.aux = aux;
   e.stack = stack;
+  e.scope = scope;
   events_.push_back(e);
 }
 

@@ -17,8 +17,10 @@ class SyntheticTrace {
   explicit SyntheticTrace(const std::string& name);
   ~SyntheticTrace();
 
-  // Sequence numbers count from 1; time is 1000 ns per event.
-  void add(EventKind kind, uint64_t address, uint64_t size, uint64_t aux = 0, uint32_t stack = 0);
+  // Sequence numbers count from 1; time is 1000 ns per event. `scope` is the
+  // thread's innermost scope at the event (0: none).
+  void add(EventKind kind, uint64_t address, uint64_t size, uint64_t aux = 0, uint32_t stack = 0,
+           uint32_t scope = 0);
   // More rows (SQL statements) written with the trace.
   void sql(const std::string& statements) { sql_ += statements; }
   // The agent's exit scan ran (meta.leak_scan = done) and classified `address`.

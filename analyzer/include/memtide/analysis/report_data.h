@@ -78,9 +78,12 @@ struct LayerRow {
 // A block allocated during the step the Gantt shows.
 struct LifetimeBar {
   std::string layer;                  // the layer of its scope ("" outside every scope)
+  std::string scope;                  // its scope's path ("" outside every scope)
   std::string memory;                 // "heap", "pool", "cuda:N"
   uint64_t start_ns = 0, end_ns = 0;  // end_ns 0: not freed before the trace ended
   uint64_t bytes = 0;
+  uint32_t stack = 0;  // allocation stack id (Symbolizer::stack), 0 for none
+  int64_t thread_id = 0;
 };
 
 struct StepGantt {

@@ -86,12 +86,17 @@ struct PoolUsage {
 
 struct ScopeLifetimesOptions {
   std::optional<int64_t> step;  // only blocks allocated during this step
-  size_t freed_in_top = 3;      // FreedIn entries kept per row
+  // Only blocks allocated at from_ns <= time < to_ns (absolute trace time,
+  // e.g. a range selected on a timeline). Their lifetimes, peaks and
+  // outliving still follow them past the window, as with `step`.
+  std::optional<uint64_t> from_ns, to_ns;
+  size_t freed_in_top = 3;  // FreedIn entries kept per row
 };
 
 struct ScopeLifetimes {
   std::string trace;
   std::optional<int64_t> step;
+  std::optional<uint64_t> from_ns, to_ns;
   std::vector<ScopeRow> scopes;  // depth first, each parent before its children
   ScopeMeasures unscoped;        // blocks allocated outside every scope
   std::vector<PhaseRow> phases;
