@@ -1,11 +1,12 @@
 #include "app/page_list.h"
 
+#include "pages/calltree_page.h"
 #include "pages/summary_page.h"
 
 namespace memtide::gui {
 
 QList<Page*> createPages(QWidget* parent) {
-  return {new SummaryPage(parent)};
+  return {new SummaryPage(parent), new CalltreePage(parent)};
 }
 
 }  // namespace memtide::gui
