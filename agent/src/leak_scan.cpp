@@ -18,6 +18,7 @@
 #include "memory_map.h"
 #include "os_memory.h"
 #include "real_functions.h"
+#include "resident_pages.h"
 #include "thread_ring.h"
 #include "world_stop.h"
 
@@ -62,6 +63,7 @@ struct ScanState {
   MappedVector<Mapping> mappings;
   MappedVector<AddressRange> excluded;
   MappedVector<AddressRange> roots;
+  MappedVector<AddressRange> root_candidates;  // before untouched pages are left out
   MappedVector<uint64_t> register_words;
   MappedVector<uint64_t> arena_heaps;
   LeakClassifier classifier;
@@ -293,6 +295,27 @@ void absorb_ring_events_into_live_set() {
 
 namespace {
 
+// Scans a root range but the parts the agent itself has mapped. The roots
+// come from /proc/self/maps as it was read; the agent maps memory after that
+// (the classifier's tables, growing vectors) and the kernel may place it
+// where the agent's memory was when maps was read. Such memory holds block
+// addresses and would make leaked blocks look reachable, so the registry of
+// the agent's mappings is asked again, now, without allocating.
+void scan_root_outside_own_memory(AddressRange root) {
+  ScanState& s = *g_scan;
+  uint64_t cursor = root.begin;
+  while (cursor < root.end) {
+    // The agent's mapping that overlaps [cursor, end) and starts first.
+    OwnMapping first{root.end, root.end};
+    for (uint32_t i = 0, n = own_mapping_count(); i < n; ++i) {
+      const OwnMapping m = own_mapping_at(i);
+      if (m.end > cursor && m.begin < root.end && m.begin < first.begin) first = m;
+    }
+    if (first.begin > cursor) s.classifier.scan_root_range(cursor, first.begin);
+    cursor = std::max(cursor, first.end);
+  }
+}
+
 // Reads every root and floods; restarted from scratch after a fault.
 void classify_all() {
   ScanState& s = *g_scan;
@@ -300,7 +323,7 @@ void classify_all() {
   s.classifier.scan_root_words(s.register_words.data(), s.register_words.size());
   for (size_t i = 0; i < s.roots.size(); ++i) {
     s.root_being_read = static_cast<int64_t>(i);
-    s.classifier.scan_root_range(s.roots[i].begin, s.roots[i].end);
+    scan_root_outside_own_memory(s.roots[i]);
     s.root_being_read = -1;
   }
   s.classifier.flood();
@@ -397,6 +420,11 @@ void run_leak_scan(LeakScanOutcome& outcome) {
     for (const Mapping& m : s.mappings)
       if (is_root_mapping(m) && !subtract_ranges({m.begin, m.end}, s.excluded, s.roots))
         failure = "skipped: out of memory";
+    // Only the pages something was ever written to (resident_pages.h).
+    s.root_candidates.swap(s.roots);
+    s.roots.clear();
+    for (size_t i = 0; !failure && i < s.root_candidates.size(); ++i)
+      if (!append_touched_runs(s.root_candidates[i], s.roots)) failure = "skipped: out of memory";
     for (const AddressRange& r : s.roots) outcome.root_bytes += r.end - r.begin;
     mark_unreadable_blocks(outcome.blocks);
     collect_register_words(world);

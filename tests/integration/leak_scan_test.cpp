@@ -66,6 +66,18 @@ TEST(LeakScan, BlockHeldByAGlobalIsStillReachable) {
   EXPECT_EQ(blocks(db, kReachable, 5003), 1);
 }
 
+// Only pages something was written to are read: the 4 MiB data array the
+// program leaves untouched (but one page) is not scanned, and the pointer in
+// that one page still keeps its block reachable.
+TEST(LeakScan, UntouchedDataPagesAreNotReadButTouchedOnesAre) {
+  const std::string db = run_leaks("sparse-data");
+  EXPECT_EQ(blocks(db, kReachable, 5005), 1);
+  EXPECT_EQ(query_int(db, "SELECT count(*) FROM leak_scan WHERE size = 5005"), 1);
+  const int64_t root_bytes = std::stoll(meta(db, "leak_scan_root_bytes"));
+  EXPECT_GT(root_bytes, 0);
+  EXPECT_LT(root_bytes, int64_t(4) << 20);
+}
+
 TEST(LeakScan, OnlyAnInteriorPointerLeftIsPossiblyLost) {
   const std::string db = run_leaks("interior");
   EXPECT_EQ(blocks(db, kPossible, 6007), 1);

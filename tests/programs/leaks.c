@@ -20,6 +20,9 @@ struct node {
 };
 
 static void* g_global_holder;
+/* 4 MiB of initialised, writable data: file-backed pages the program never
+   touches but one (mode "sparse-data"). */
+static uintptr_t g_sparse_data[1 << 19] = {1};
 static char* g_interior;
 static void* volatile g_sink;
 static volatile int g_stop_workers;
@@ -62,6 +65,15 @@ __attribute__((noinline)) static void lose_cycle(void) {
 __attribute__((noinline)) static void keep_in_global(void) {
   g_global_holder = malloc(5003);
   memset(g_global_holder, 0, 5003);
+}
+
+/* The only pointer to the block sits in one page in the middle of data the
+   program otherwise never touched: the scan reads that page (and finds the
+   block) but not the untouched rest. */
+__attribute__((noinline)) static void keep_in_sparse_data(void) {
+  void* p = malloc(5005);
+  memset(p, 0, 5005);
+  g_sparse_data[(1 << 18) + 7] = (uintptr_t)p;
 }
 
 __attribute__((noinline)) static void keep_interior_only(void) {
@@ -156,15 +168,26 @@ static void* masked_thread(void* arg) {
 int main(int argc, char** argv) {
   const char* mode = argc > 1 ? argv[1] : "";
   int rc = 0;
-  if (!strcmp(mode, "dropped")) drop(4001);
-  else if (!strcmp(mode, "tree")) lose_tree();
-  else if (!strcmp(mode, "cycle")) lose_cycle();
-  else if (!strcmp(mode, "global")) keep_in_global();
-  else if (!strcmp(mode, "interior")) keep_interior_only();
-  else if (!strcmp(mode, "thread")) leak_in_exited_thread();
-  else if (!strcmp(mode, "dlopen")) rc = leak_in_library(argc > 2 ? argv[2] : "");
-  else if (!strcmp(mode, "realloc")) leak_through_realloc();
-  else if (!strcmp(mode, "million")) million();
+  if (!strcmp(mode, "dropped"))
+    drop(4001);
+  else if (!strcmp(mode, "tree"))
+    lose_tree();
+  else if (!strcmp(mode, "cycle"))
+    lose_cycle();
+  else if (!strcmp(mode, "global"))
+    keep_in_global();
+  else if (!strcmp(mode, "interior"))
+    keep_interior_only();
+  else if (!strcmp(mode, "sparse-data"))
+    keep_in_sparse_data();
+  else if (!strcmp(mode, "thread"))
+    leak_in_exited_thread();
+  else if (!strcmp(mode, "dlopen"))
+    rc = leak_in_library(argc > 2 ? argv[2] : "");
+  else if (!strcmp(mode, "realloc"))
+    leak_through_realloc();
+  else if (!strcmp(mode, "million"))
+    million();
   else if (!strcmp(mode, "exit-from-thread")) {
     pthread_t workers[2], leaver;
     pthread_create(&workers[0], NULL, busy_worker, (void*)(uintptr_t)10009);
