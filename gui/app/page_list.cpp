@@ -1,12 +1,15 @@
 #include "app/page_list.h"
 
 #include "pages/calltree_page.h"
+#include "pages/layers_page.h"
+#include "pages/leaks_page.h"
 #include "pages/summary_page.h"
 
 namespace memtide::gui {
 
 QList<Page*> createPages(QWidget* parent) {
-  return {new SummaryPage(parent), new CalltreePage(parent)};
+  return {new SummaryPage(parent), new LayersPage(parent), new LeaksPage(parent),
+          new CalltreePage(parent)};
 }
 
 }  // namespace memtide::gui
