@@ -4,12 +4,13 @@
 #include "pages/layers_page.h"
 #include "pages/leaks_page.h"
 #include "pages/summary_page.h"
+#include "pages/timeline_page.h"
 
 namespace memtide::gui {
 
 QList<Page*> createPages(QWidget* parent) {
-  return {new SummaryPage(parent), new LayersPage(parent), new LeaksPage(parent),
-          new CalltreePage(parent)};
+  return {new SummaryPage(parent), new TimelinePage(parent), new LayersPage(parent),
+          new LeaksPage(parent), new CalltreePage(parent)};
 }
 
 }  // namespace memtide::gui
