@@ -21,6 +21,11 @@ double niceStep(double raw) {
   return 10 * magnitude;
 }
 
+// A power of two at or above `raw`: byte scales read 4 MiB, 8 MiB, ...
+double bytesStep(double raw) {
+  return raw <= 1 ? 1 : std::exp2(std::ceil(std::log2(raw)));
+}
+
 QColor scopeColor(int64_t id) {
   if (id < 0) return QColor(190, 190, 190);
   return QColor::fromHsv(int((id * 67) % 360), 70, 235);
@@ -96,8 +101,10 @@ void TimelinePainter::paintLane(int lane, const TimelineLayout& layout) {
   QFont bold = p_.font();
   bold.setBold(l.current);
   p_.setFont(bold);
-  p_.drawText(QRect(4, layout.lane(lane).top(), chart.width() / 3, TimelineLayout::kTitleHeight),
-              Qt::AlignVCenter | Qt::AlignLeft, l.title);
+  const int title_width = left + chart.width() / 4 - 12;
+  p_.drawText(QRect(4, layout.lane(lane).top(), title_width, TimelineLayout::kTitleHeight),
+              Qt::AlignVCenter | Qt::AlignLeft,
+              p_.fontMetrics().elidedText(l.title, Qt::ElideMiddle, title_width));
   bold.setBold(false);
   p_.setFont(bold);
   const analysis::MemoryTimeline* series = w_.seriesFor(lane);
@@ -164,7 +171,7 @@ void TimelinePainter::paintLane(int lane, const TimelineLayout& layout) {
   // Vertical scale.
   p_.setPen(w_.palette().text().color());
   p_.drawLine(left - 1, chart.top(), left - 1, chart.bottom());
-  const double step = niceStep(top / 3);
+  const double step = bytesStep(top / 4);
   for (double v = 0; v <= top; v += step) {
     const int yy = int(y(int64_t(v)));
     p_.drawLine(left - 4, yy, left - 1, yy);

@@ -1,12 +1,15 @@
 #include "widgets/timeline_widget.h"
 
+#include <QHelpEvent>
 #include <QKeyEvent>
 #include <QMouseEvent>
 #include <QPainter>
+#include <QToolTip>
 #include <QWheelEvent>
 #include <algorithm>
 #include <cmath>
 
+#include "core/format.h"
 #include "widgets/timeline_painter.h"
 
 namespace memtide::gui {
@@ -170,6 +173,35 @@ void TimelineWidget::keyPressEvent(QKeyEvent* event) {
       return;
   }
   windowMoved();
+}
+
+bool TimelineWidget::event(QEvent* event) {
+  if (event->type() != QEvent::ToolTip) return QWidget::event(event);
+  auto* help = static_cast<QHelpEvent*>(event);
+  const int lane = laneAt(help->pos().y());
+  const analysis::MemoryTimeline* series = lane >= 0 ? seriesFor(lane) : nullptr;
+  const double x = help->pos().x() - plotLeft();
+  if (!series || x < 0 || x >= plotWidth()) {
+    QToolTip::hideText();
+    return true;
+  }
+  const uint64_t t = axis_.xToTime(x);
+  if (t < series->start_ns || t >= series->end_ns) {
+    QToolTip::hideText();
+    return true;
+  }
+  const uint32_t b = series->bucket_of(t);
+  QString text = QStringLiteral("<b>%1</b>").arg(formatOffset(t, axis_.extentStart()));
+  for (const analysis::TimelineTrack& track : series->tracks) {
+    const analysis::TimelineBucket& v = track.buckets[b];
+    text += QStringLiteral("<br>%1: %2")
+                .arg(QString::fromStdString(track.name).toHtmlEscaped(),
+                     formatBytes(uint64_t(std::max<int64_t>(0, v.last))));
+    if (v.max != v.last)
+      text += tr(" (up to %1)").arg(formatBytes(uint64_t(std::max<int64_t>(0, v.max))));
+  }
+  QToolTip::showText(help->globalPos(), text, this);
+  return true;
 }
 
 }  // namespace memtide::gui

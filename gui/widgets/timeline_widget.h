@@ -71,6 +71,7 @@ class TimelineWidget : public QWidget {
   void mouseMoveEvent(QMouseEvent*) override;
   void mouseReleaseEvent(QMouseEvent*) override;
   void keyPressEvent(QKeyEvent*) override;
+  bool event(QEvent*) override;  // tooltips: every track's value under the cursor
 
  private:
   enum class Drag { kNone, kPan, kSelect };

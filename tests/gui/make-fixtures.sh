@@ -13,4 +13,10 @@ mkdir -p "$dir"
 mkdir -p "$dir/forked"
 "$memtide" run -o "$dir/forked/run.db" -- sh -c 'sort /etc/passwd >/dev/null; true' >/dev/null
 echo "not a trace" >"$dir/not-a-trace.db"
+# GPU memory without a GPU: the fake CUDA driver's program (built with the
+# CUDA headers only), one allocation of every kind on devices 0 and 1.
+fake_gpu="$(dirname "$memtide")/../tests/fake_cuda/gpu_every_kind"
+if [[ -x "$fake_gpu" ]]; then
+  MEMTIDE_GPU=hooks "$memtide" run -o "$dir/gpu.db" -- "$fake_gpu" >/dev/null
+fi
 ls -l "$dir" "$dir/forked"

@@ -12,8 +12,11 @@
 #include <QDir>
 #include <QTableView>
 #include <QTest>
+#include <QToolTip>
 #include <QWheelEvent>
+#include <filesystem>
 
+#include "core/format.h"
 #include "core/trace_document.h"
 #include "gui_test_support.h"
 #include "memtide/analysis/memory_timeline.h"
@@ -149,6 +152,31 @@ TEST(MemoryTimelineOnFixtures, HeapPeakIsTheHostPeakOfTheCli) {
   EXPECT_GE(reserve->max(), used->max());
 }
 
+TEST(MemoryTimelineOnFixtures, GpuTracksHoldTheBytesOfMemtideGpu) {
+  if (!std::filesystem::exists(std::string(MEMTIDE_GUI_FIXTURES) + "/gpu.db"))
+    GTEST_SKIP() << "no gpu.db: the fake CUDA programs are built only with the CUDA headers";
+  const nlohmann::json gpu = cliJson({"gpu", fixture("gpu.db"), "--json"});
+  const analysis::MemoryTimeline m = wholeRun("gpu.db");
+  int tracks = 0;
+  for (const auto& [device, info] : gpu["devices"].items())
+    for (const auto& [memory_class, numbers] : info["classes"].items()) {
+      const std::string name = "cuda:" + device + " " + memory_class;
+      const analysis::TimelineTrack* track = m.find(name);
+      // Mappings view physical memory, reservations hold none: no track.
+      if (memory_class == "vmm_mapped" || memory_class == "va_reserved") {
+        EXPECT_EQ(track, nullptr) << name;
+        continue;
+      }
+      ASSERT_NE(track, nullptr) << name;
+      ++tracks;
+      EXPECT_TRUE(track->stacked) << name;
+      EXPECT_EQ(track->device, std::stoi(device)) << name;
+      EXPECT_EQ(track->max(), numbers["peak_bytes"].get<int64_t>()) << name;
+      EXPECT_EQ(track->buckets.back().last, numbers["live_bytes"].get<int64_t>()) << name;
+    }
+  EXPECT_GE(tracks, 5);  // device memory on two devices, managed, pinned, async, ...
+}
+
 TEST(MemoryTimelineOnFixtures, LiveBlocksTotalIsTheSeriesValue) {
   const analysis::MemoryTimeline m = wholeRun("train.db");
   const analysis::TimelineTrack* heap = m.find("heap");
@@ -221,6 +249,21 @@ TEST(TimelinePage, WheelZoomsAroundTheCursor) {
   EXPECT_TRUE(chart.axis().showsEverything());
   QTest::keyClick(&chart, Qt::Key_Plus);
   EXPECT_EQ(chart.axis().windowLength(), (before + 1) / 2);
+}
+
+TEST(TimelinePage, TooltipGivesEveryTrackUnderTheCursor) {
+  ShownPage shown({"train.db"});
+  TimelineWidget& chart = shown.chart();
+  const QPoint pos = shown.at(chart.plotLeft() + chart.plotWidth() / 2);
+  QHelpEvent help(QEvent::ToolTip, pos, chart.mapToGlobal(pos));
+  QApplication::sendEvent(&chart, &help);
+  ASSERT_TRUE(QToolTip::isVisible());
+  const analysis::MemoryTimeline* series = chart.seriesFor(0);
+  const uint32_t b = series->bucket_of(chart.axis().xToTime(pos.x() - chart.plotLeft()));
+  for (const analysis::TimelineTrack& track : series->tracks)
+    EXPECT_TRUE(QToolTip::text().contains(QString::fromStdString(track.name) + ": " +
+                                          formatBytes(uint64_t(track.buckets[b].last))))
+        << track.name;
 }
 
 TEST(TimelinePage, DragPansAndShiftDragSelectsARange) {
