@@ -100,6 +100,15 @@ void for_each_extent(FragmentationState& s, Visit visit) {
     for (Extent& e : p.extents) visit(e);
 }
 
+// A pool sub-allocation's stack starts in the annotate API's inline
+// functions (memtide_pool_allocated), the same in every such stack: the
+// frame that says where the block comes from is the first outside them.
+std::optional<ReportFrame> innermost_program_frame(const std::vector<ReportFrame>& stack) {
+  for (const ReportFrame& f : stack)
+    if (f.function.rfind("memtide_", 0) != 0) return f;
+  return stack.empty() ? std::nullopt : std::optional(stack.front());
+}
+
 void symbolize_blocks(const TraceFile& trace, const FragmentationOptions& options,
                       FragmentationReport& r) {
   bool any = false;
@@ -117,8 +126,7 @@ void symbolize_blocks(const TraceFile& trace, const FragmentationOptions& option
     }
     for_each_extent(s, [&](Extent& e) {
       for (ExtentBlock& b : e.blocks) {
-        const std::vector<ReportFrame>& stack = frames.stack(b.stack);
-        if (!stack.empty()) b.top_frame = stack.front();
+        b.top_frame = innermost_program_frame(frames.stack(b.stack));
         b.scope_path = scopes.path(b.scope);
       }
     });

@@ -72,7 +72,8 @@ struct ExtentBlock {
   // first FragmentationOptions::top_pinning; -1 otherwise.
   int pinning_rank = -1;
   std::string scope_path;
-  std::optional<ReportFrame> top_frame;  // the innermost frame of its stack
+  // The innermost frame of its stack outside memtide's annotate API.
+  std::optional<ReportFrame> top_frame;
 };
 
 struct Extent {
