@@ -1,5 +1,7 @@
 #include "models/frag_extent_model.h"
 
+#include <utility>
+
 #include "core/format.h"
 
 namespace memtide::gui {
@@ -65,11 +67,13 @@ int FragExtentModel::findExtent(const QString& key) const {
 }
 
 int FragExtentModel::mostFragmentedRow() const {
+  auto cut = [&](size_t i) {
+    const analysis::HoleStats& h = rows_[i].extent->holes;
+    return std::pair(h.free_bytes - h.largest_hole, h.free_bytes);
+  };
   int best = -1;
   for (size_t i = 0; i < rows_.size(); ++i)
-    if (best < 0 ||
-        rows_[i].extent->holes.free_bytes > rows_[size_t(best)].extent->holes.free_bytes)
-      best = int(i);
+    if (best < 0 || cut(i) > cut(size_t(best))) best = int(i);
   return best;
 }
 

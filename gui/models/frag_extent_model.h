@@ -54,7 +54,8 @@ class FragExtentModel : public QAbstractTableModel {
   // The row whose name (case-insensitive) or start address (0x hex or
   // decimal) is `key`; -1 when none.
   int findExtent(const QString& key) const;
-  // The row with the most free bytes (the first of equals); -1 when empty.
+  // The row whose free space is most cut up: the most free bytes outside its
+  // largest hole, then the most free bytes (the first of equals); -1 when empty.
   int mostFragmentedRow() const;
 
   int rowCount(const QModelIndex& parent = {}) const override;

@@ -158,7 +158,9 @@ void RatioChart::paintPane(QPainter& p, size_t index) const {
     p.setPen(QPen(palette().color(QPalette::Midlight), 1, Qt::DotLine));
     p.drawLine(QPointF(r.left(), y), QPointF(r.right(), y));
     p.setPen(palette().color(QPalette::Text));
-    p.drawText(QRectF(0, y - 8, kLeft - 4, 16), Qt::AlignRight | Qt::AlignVCenter,
+    // Kept inside the pane: the top label would clip at the widget's edge.
+    const double label_y = std::clamp(y - 8, double(r.top()), double(r.bottom()) - 16);
+    p.drawText(QRectF(0, label_y, kLeft - 4, 16), Qt::AlignRight | Qt::AlignVCenter,
                QString::number(f * top, 'g', 3));
   }
   p.save();

@@ -103,6 +103,18 @@ TEST_F(FragmentationPageTest, ThePeakStateEqualsTheCli) {
   const json cli = cliJson({"frag", trace_, "--json", "--blocks", "--at-peak"});
   EXPECT_EQ(page_.runReport()->peak_time_ns, cli["peak"]["time_ns"].get<uint64_t>());
   expectStateEqualsCli(page_, cli);
+  // The map first shows the extent whose free space is most cut up.
+  const std::vector<json> extents = cliExtents(cli["states"][0]);
+  size_t most_cut = 0;
+  auto cut = [&](size_t i) {
+    const json& h = extents[i]["holes"];
+    return std::pair(h["free_bytes"].get<uint64_t>() - h["largest_hole"].get<uint64_t>(),
+                     h["free_bytes"].get<uint64_t>());
+  };
+  for (size_t i = 1; i < extents.size(); ++i)
+    if (cut(i) > cut(most_cut)) most_cut = i;
+  EXPECT_EQ(page_.currentExtent(), int(most_cut));
+  EXPECT_EQ(page_.map()->blockCount(), int(extents[most_cut]["blocks"].size()));
   // The pooled arena is there, as a pool segment.
   bool pool_segment = false;
   for (const auto& row : page_.extentModel().rows())
