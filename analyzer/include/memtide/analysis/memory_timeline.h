@@ -84,9 +84,9 @@ struct MemoryTimeline {
   uint64_t bucket_start(uint32_t i) const;
   // The bucket holding `t`; clamped into the range.
   uint32_t bucket_of(uint64_t t) const;
-  // The highest sum of the stacked tracks' maxima is not a moment; this is
-  // the top of the stacked chart per bucket (sum of the stacked maxima),
-  // an upper bound used for the vertical scale.
+  // The top of the stacked chart: the highest sum over a bucket of the
+  // stacked tracks' maxima (an upper bound of the total at any moment, as
+  // the maxima need not coincide), for the vertical scale.
   int64_t stacked_top() const;
   const TimelineTrack* find(const std::string& name) const;
 };
