@@ -9,6 +9,7 @@ packages=(
   libeigen3-dev libgtest-dev libgmock-dev libbenchmark-dev
   libdw-dev elfutils
   chromium
+  qt6-base-dev libqt6svg6-dev fonts-dejavu-core
   "$@"
 )
 

@@ -24,6 +24,7 @@ int layers_command(const std::vector<std::string>& args);
 int peak_command(const std::vector<std::string>& args);
 int top_command(const std::vector<std::string>& args);
 int export_command(const std::vector<std::string>& args);
+int gui_command(const std::vector<std::string>& args, const std::string& self_path);
 
 // Where libmemtide.so is: MEMTIDE_AGENT, else beside this executable in the
 // build tree or the install tree. Empty when not found.

@@ -50,6 +50,9 @@ Commands:
                  allocator overhead and fragmentation over time: holes in the
                  heap arena, pools and GPU segments, what could be released,
                  the blocks pinning the largest holes
+  gui [TRACE|DIR]...
+                 browse traces in memtide-gui (timeline, layers, leaks, call
+                 trees, fragmentation, two runs compared)
   help           this text; `memtide run --help` lists the agent's options
 
 Exit status:
@@ -96,6 +99,7 @@ int main(int argc, char** argv) {
   if (command == "peak") return memtide::cli::peak_command(args);
   if (command == "top") return memtide::cli::top_command(args);
   if (command == "export") return memtide::cli::export_command(args);
+  if (command == "gui") return memtide::cli::gui_command(args, self_path(argv[0]));
   fprintf(stderr, "memtide: unknown command '%s'\n\n%s", command.c_str(), kUsage);
   return memtide::cli::kExitUsage;
 }

@@ -246,6 +246,10 @@ void MainWindow::showPage(const QString& key) {
 void MainWindow::openLink(const QUrl& link) {
   if (link.scheme() != QLatin1String("memtide")) return;
   const QUrlQuery query(link);
+  if (link.host() == QLatin1String("open")) {
+    openPaths({query.queryItemValue(QStringLiteral("path"), QUrl::FullyDecoded)});
+    return;
+  }
   if (link.host() == QLatin1String("trace")) {
     const QString path = query.queryItemValue(QStringLiteral("path"), QUrl::FullyDecoded);
     for (TraceDocument* document : documents_)

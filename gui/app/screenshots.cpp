@@ -4,9 +4,11 @@
 #include <QDeadlineTimer>
 #include <QDir>
 #include <QTimer>
+#include <QUrlQuery>
 #include <cstdio>
 
 #include "app/main_window.h"
+#include "core/trace_document.h"
 #include "pages/page.h"
 
 namespace memtide::gui {
@@ -33,6 +35,8 @@ void takeScreenshots(MainWindow& window, const QString& directory) {
       return;
     }
     QDir().mkpath(directory);
+    // The pages show the first trace; Compare sets it against the second.
+    window.setCurrentDocument(window.documents().front());
     const QStringList keys = {QStringLiteral("summary"),  QStringLiteral("timeline"),
                               QStringLiteral("layers"),   QStringLiteral("leaks"),
                               QStringLiteral("calltree"), QStringLiteral("fragmentation"),
@@ -41,6 +45,14 @@ void takeScreenshots(MainWindow& window, const QString& directory) {
       Page* page = window.page(key);
       if (!page) continue;
       window.showPage(key);
+      if (key == QLatin1String("compare") && window.documents().size() > 1) {
+        QUrlQuery pair;
+        pair.addQueryItem(QStringLiteral("base"), window.documents()[0]->path());
+        pair.addQueryItem(QStringLiteral("new"), window.documents()[1]->path());
+        QUrl link(QStringLiteral("memtide://compare"));
+        link.setQuery(pair);
+        window.openLink(link);
+      }
       // Let the page start its jobs, then wait for them.
       settle([] { return false; }, 300);
       if (!settle([page] { return !page->busy(); }, 60000))

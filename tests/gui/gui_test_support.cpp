@@ -15,6 +15,15 @@ std::string fixture(const std::string& name) {
   return std::string(MEMTIDE_GUI_FIXTURES) + "/" + name;
 }
 
+int runCli(const std::vector<std::string>& args) {
+  QStringList list;
+  for (const std::string& a : args) list << QString::fromStdString(a);
+  QProcess process;
+  process.start(QStringLiteral(MEMTIDE_CLI), list);
+  EXPECT_TRUE(process.waitForFinished(120000));
+  return process.exitStatus() == QProcess::NormalExit ? process.exitCode() : -1;
+}
+
 nlohmann::json cliJson(const std::vector<std::string>& args) {
   const QString cli = QStringLiteral(MEMTIDE_CLI);
   QStringList list;

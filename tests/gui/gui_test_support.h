@@ -14,6 +14,8 @@ namespace memtide::gui::test {
 
 // DIR/name of the fixture traces; fails the test when missing.
 std::string fixture(const std::string& name);
+// Runs `memtide ARGS...`; its exit status.
+int runCli(const std::vector<std::string>& args);
 // Runs `memtide ARGS...` and parses its standard output as JSON.
 nlohmann::json cliJson(const std::vector<std::string>& args);
 // Runs the event loop until `done` holds; false after `ms`.
