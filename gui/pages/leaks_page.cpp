@@ -192,7 +192,8 @@ void LeaksPage::fillCategories() {
     item->setData(kCategoryRole, category);
     if (!groups && !category.isEmpty()) item->setForeground(QColor(Qt::gray));
   };
-  add(QString(), int(model_.items().size()), 0, 0, false);
+  // "All": every group, counted as groups.
+  add(QString(), int(model_.items().size()), 0, model_.items().size(), false);
   for (const QString& category : leakCategories()) {
     int groups = 0;
     uint64_t bytes = 0, count = 0;

@@ -87,6 +87,8 @@ TEST_F(ComparePageTest, LayerTableEqualsTheCliLayersOfBothRuns) {
 }
 
 TEST_F(ComparePageTest, MeasuresEqualTheCliDiff) {
+  QAbstractItemModelTester tester(const_cast<RunDiffModel*>(&page.diffModel()),
+                                  QAbstractItemModelTester::FailureReportingMode::Fatal);
   page.setDocuments({&base, &candidate}, &candidate);
   ASSERT_TRUE(test::waitUntil([&] { return !page.busy(); }, 60000));
   const analysis::RunDiff* diff = page.diffModel().diff();

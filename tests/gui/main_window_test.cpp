@@ -22,7 +22,12 @@
 #include "core/trace_document.h"
 #include "gui_test_support.h"
 #include "memtide/analysis/report_builder.h"
+#include "models/layer_model.h"
+#include "pages/layers_page.h"
 #include "pages/page.h"
+#include "pages/timeline_page.h"
+#include "widgets/timeline_axis.h"
+#include "widgets/timeline_widget.h"
 
 namespace memtide::gui {
 namespace {
@@ -179,6 +184,53 @@ TEST(MainWindow, CopyPutsTheTableOnTheClipboard) {
   const QStringList copied = QApplication::clipboard()->text().split('\n', Qt::SkipEmptyParts);
   ASSERT_EQ(copied.size(), 2);
   EXPECT_EQ(copied[1].section('\t', 0, 0), view->model()->index(0, 0).data().toString());
+}
+
+// The path through the window: select a range on the timeline with
+// the mouse, and the layers page shows only the blocks allocated in it,
+// exactly as `memtide layers --from --to` counts them.
+TEST(MainWindow, ARangeSelectedOnTheTimelineFiltersTheLayers) {
+  MainWindow window;
+  window.resize(1280, 800);
+  window.show();
+  window.openPaths({q(fixture("train.db"))});
+  ASSERT_TRUE(waitLoaded(window, 1));
+  window.showPage("timeline");
+  auto* timeline = qobject_cast<TimelinePage*>(window.page("timeline"));
+  ASSERT_NE(timeline, nullptr);
+  ASSERT_TRUE(test::waitUntil([&] { return !timeline->busy(); }));
+  TimelineWidget& chart = *timeline->chart();
+  const int y = chart.height() / 3;
+  const int left = int(chart.plotLeft() + chart.plotWidth() * 0.3);
+  const int right = int(chart.plotLeft() + chart.plotWidth() * 0.6);
+  QTest::mousePress(&chart, Qt::LeftButton, Qt::ShiftModifier, QPoint(left, y));
+  QTest::mouseMove(&chart, QPoint((left + right) / 2, y));
+  QTest::mouseMove(&chart, QPoint(right, y));
+  QTest::mouseRelease(&chart, Qt::LeftButton, Qt::ShiftModifier, QPoint(right, y));
+  const auto range = window.currentDocument()->timeRange();
+  ASSERT_TRUE(range.has_value());
+  EXPECT_EQ(range->start_ns, chart.axis().xToTime(left - chart.plotLeft()));
+  EXPECT_EQ(range->end_ns, chart.axis().xToTime(right - chart.plotLeft()));
+
+  window.showPage("layers");
+  auto* layers = qobject_cast<LayersPage*>(window.page("layers"));
+  ASSERT_NE(layers, nullptr);
+  ASSERT_TRUE(test::waitUntil([&] { return !layers->busy(); }));
+  const nlohmann::json cli =
+      test::cliJson({"layers", "--json", "--from", std::to_string(range->start_ns), "--to",
+                     std::to_string(range->end_ns), fixture("train.db")});
+  uint64_t expected = cli["unscoped"]["allocations"].get<uint64_t>();
+  for (const auto& scope : cli["scopes"])
+    if (scope["depth"].get<int>() == 1) expected += scope["subtree"]["allocations"].get<uint64_t>();
+  uint64_t shown = 0;
+  const LayerModel& model = layers->model();
+  for (int row = 0; row < model.rowCount(); ++row)
+    shown += model.index(row, LayerModel::kAllocations)
+                 .data(LayerModel::kRawValueRole)
+                 .toULongLong();
+  EXPECT_GT(expected, 0u);
+  EXPECT_EQ(shown, expected);
+  EXPECT_LT(shown, window.currentDocument()->overview().index.allocations);
 }
 
 }  // namespace
