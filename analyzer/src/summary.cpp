@@ -32,7 +32,7 @@ std::string human_bytes(uint64_t bytes) {
 
 }  // namespace
 
-TraceSummary summarize(const TraceFile& trace) {
+TraceSummary describe_trace(const TraceFile& trace) {
   TraceSummary s;
   s.path = trace.path();
   s.schema_version = trace.schema_version();
@@ -67,6 +67,21 @@ TraceSummary summarize(const TraceFile& trace) {
     while (q.step()) s.counters[q.column_text(0)] = q.column_int64(1);
   }
 
+  // The span of the run and the event count from the pages' own columns.
+  Statement pages(trace.db(),
+                  "SELECT coalesce(sum(event_count), 0), coalesce(min(first_time_ns), 0), "
+                  "coalesce(max(last_time_ns), 0) FROM pages");
+  if (pages.step()) {
+    s.events = uint64_t(pages.column_int64(0));
+    s.first_time_ns = uint64_t(pages.column_int64(1));
+    s.last_time_ns = uint64_t(pages.column_int64(2));
+  }
+  return s;
+}
+
+TraceSummary summarize(const TraceFile& trace) {
+  TraceSummary s = describe_trace(trace);
+  s.events = 0;
   std::unordered_map<uint64_t, uint64_t> live_heap;  // address -> size
   MappingSet mappings;
   uint64_t live_bytes = 0;

@@ -15,8 +15,10 @@ struct LoadProgress {
 
 namespace {
 
-// The scans the analysis stage runs, each over every event.
-constexpr int kAnalysisPasses = 4;
+// The scans the analysis stage runs, each over every event: the report,
+// the layers and the peak. The summary needs none (describe_trace), the
+// steps come from the report.
+constexpr int kAnalysisPasses = 3;
 
 TraceOverview loadOverview(const std::string& path, const LoadOptions& options,
                            analysis::ScanControl& control, LoadProgress& progress) {
@@ -24,8 +26,8 @@ TraceOverview loadOverview(const std::string& path, const LoadOptions& options,
   overview.path = path;
   analysis::TraceFile trace(path);
   trace.set_scan_control(&control);
-  uint64_t events = 0;
-  for (const analysis::PageInfo& page : trace.pages()) events += page.event_count;
+  overview.summary = analysis::describe_trace(trace);
+  const uint64_t events = overview.summary.events;
   progress.events_to_scan = events * (1 + kAnalysisPasses);
   progress.stage = 1;
   try {
@@ -49,7 +51,6 @@ TraceOverview loadOverview(const std::string& path, const LoadOptions& options,
       fill(own);
     });
   };
-  auto summary = pass([&](analysis::TraceFile& t) { overview.summary = analysis::summarize(t); });
   auto layers =
       pass([&](analysis::TraceFile& t) { overview.layers = analysis::scope_lifetimes(t, {}); });
   auto peak = pass([&](analysis::TraceFile& t) {
@@ -70,13 +71,13 @@ TraceOverview loadOverview(const std::string& path, const LoadOptions& options,
   }
   // get() rethrows a pass's exception; every pass is waited for first, as
   // they write into `overview`.
-  summary.wait();
   layers.wait();
   peak.wait();
-  summary.get();
   layers.get();
   peak.get();
   if (report_error) std::rethrow_exception(report_error);
+  if (const analysis::ProcessReport* process = overview.process())
+    overview.summary.steps = process->step_times_ns.size();
   return overview;
 }
 

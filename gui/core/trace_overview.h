@@ -16,6 +16,8 @@ namespace memtide::gui {
 
 struct TraceOverview {
   std::string path;
+  // What the tables say (describe_trace: no pass over the events), with the
+  // steps counted by the report.
   analysis::TraceSummary summary;
   analysis::IndexStats index;
   std::string index_error;  // why the allocation index could not be built; empty when it was

@@ -2,6 +2,8 @@
 // The tests run offscreen (CTest sets QT_QPA_PLATFORM=offscreen).
 #include <gtest/gtest.h>
 
+#include <unistd.h>
+
 #include <QApplication>
 #include <QDir>
 #include <QFile>
@@ -9,7 +11,10 @@
 int main(int argc, char** argv) {
   if (qEnvironmentVariableIsEmpty("QT_QPA_PLATFORM")) qputenv("QT_QPA_PLATFORM", "offscreen");
   // Recent files and other settings go to the build tree, not the user's home.
-  qputenv("XDG_CONFIG_HOME", MEMTIDE_GUI_TEST_HOME "/config");
+  // One directory per process: ctest runs tests side by side, and each
+  // checks its own recent-files list.
+  qputenv("XDG_CONFIG_HOME",
+          QByteArray(MEMTIDE_GUI_TEST_HOME "/config-") + QByteArray::number(getpid()));
   qputenv("XDG_RUNTIME_DIR", MEMTIDE_GUI_TEST_HOME "/runtime");
   QDir().mkpath(MEMTIDE_GUI_TEST_HOME "/runtime");
   QFile::setPermissions(MEMTIDE_GUI_TEST_HOME "/runtime",
@@ -18,5 +23,7 @@ int main(int argc, char** argv) {
   QApplication::setOrganizationName(QStringLiteral("memtide-tests"));
   QApplication::setApplicationName(QStringLiteral("memtide-gui-tests"));
   testing::InitGoogleTest(&argc, argv);
-  return RUN_ALL_TESTS();
+  const int status = RUN_ALL_TESTS();
+  QDir(QString::fromLocal8Bit(qgetenv("XDG_CONFIG_HOME"))).removeRecursively();
+  return status;
 }

@@ -49,6 +49,12 @@ struct TraceSummary {
 
 TraceSummary summarize(const TraceFile& trace);
 
+// The same without a pass over the events: what the tables say, with the
+// event count and the first and last event times from the pages table.
+// by_kind, steps, the pairing of allocations and frees and peak_heap_bytes
+// stay empty (a viewer's quick overview).
+TraceSummary describe_trace(const TraceFile& trace);
+
 // Text and JSON renderings for `memtide info`.
 std::string format_summary_text(const TraceSummary& summary);
 std::string format_summary_json(const TraceSummary& summary);
