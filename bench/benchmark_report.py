@@ -427,24 +427,28 @@ def main():
                 "events", "unfreed_blocks", "live_peak", "anon_peak_kib", "file_peak_kib")) + " |")
     o.append("\n</details>\n")
 
-    # The analysis benchmark (bench/analysis-benchmark.sh) keeps its own
-    # section of the same file: carry it over.
+    # The analysis and GUI benchmarks (bench/analysis-benchmark.sh,
+    # bench/gui-benchmark.sh) keep their own sections of the same file:
+    # carry them over.
     kept = ""
     try:
         with open(a.output) as f:
             old = f.read()
-        begin = old.find(ANALYSIS_BEGIN)
-        end = old.find(ANALYSIS_END)
-        if begin >= 0 and end > begin:
-            kept = "\n" + old[begin:end + len(ANALYSIS_END)] + "\n"
+        for marker_begin, marker_end in KEPT_SECTIONS:
+            begin = old.find(marker_begin)
+            end = old.find(marker_end)
+            if begin >= 0 and end > begin:
+                kept += "\n" + old[begin:end + len(marker_end)] + "\n"
     except OSError:
         pass
     with open(a.output, "w") as f:
         f.write("\n".join(o) + kept)
 
 
-ANALYSIS_BEGIN = "<!-- analysis-benchmark:begin -->"
-ANALYSIS_END = "<!-- analysis-benchmark:end -->"
+KEPT_SECTIONS = [
+    ("<!-- analysis-benchmark:begin -->", "<!-- analysis-benchmark:end -->"),
+    ("<!-- gui-benchmark:begin -->", "<!-- gui-benchmark:end -->"),
+]
 
 
 if __name__ == "__main__":
