@@ -4,6 +4,7 @@
 #include <map>
 
 #include "fragmentation_replay.h"
+#include "scope_paths.h"
 #include "sqlite_util.h"
 #include "stack_frames.h"
 
@@ -72,26 +73,6 @@ std::optional<size_t> overhead_at_peak(const FragmentationReport& r) {
   }
   return best;
 }
-
-// Scope paths by id, each looked up once.
-class ScopePaths {
- public:
-  explicit ScopePaths(const TraceFile& trace)
-      : query_(trace.db(), "SELECT path FROM scope_paths WHERE id = ?") {}
-  const std::string& path(uint32_t id) {
-    auto [it, added] = paths_.try_emplace(id);
-    if (added && id != 0) {
-      query_.reset();
-      query_.bind(1, int64_t(id));
-      if (query_.step()) it->second = query_.column_text(0);
-    }
-    return it->second;
-  }
-
- private:
-  Statement query_;
-  std::map<uint32_t, std::string> paths_;
-};
 
 template <typename Visit>
 void for_each_extent(FragmentationState& s, Visit visit) {

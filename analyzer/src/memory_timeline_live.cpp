@@ -7,6 +7,7 @@
 #include "memtide/analysis/allocation_index.h"
 #include "memtide/analysis/memory_timeline.h"
 #include "memtide_common/gpu_event.h"
+#include "scope_paths.h"
 #include "sqlite_util.h"
 
 namespace memtide::analysis {
@@ -41,25 +42,6 @@ class MemoryNames {
 
  private:
   std::map<int64_t, std::string> pools_;
-};
-
-class ScopePaths {
- public:
-  explicit ScopePaths(const TraceFile& trace)
-      : query_(trace.db(), "SELECT path FROM scope_paths WHERE id = ?") {}
-  const std::string& operator()(uint32_t id) {
-    auto [it, inserted] = paths_.try_emplace(id);
-    if (inserted && id != 0) {
-      query_.reset();
-      query_.bind(1, int64_t(id));
-      if (query_.step()) it->second = query_.column_text(0);
-    }
-    return it->second;
-  }
-
- private:
-  Statement query_;
-  std::map<uint32_t, std::string> paths_;
 };
 
 }  // namespace
@@ -110,7 +92,7 @@ LiveBlocks live_blocks_at(const TraceFile& trace, uint64_t time_ns, size_t limit
     b.kind = event_kind_name(kind);
     b.device = int(s.column_int64(4));
     b.memory = memory(s.column_int(3), s.column_int64(4), s.column_int64(5), kind);
-    b.scope = scopes(uint32_t(s.column_int64(6)));
+    b.scope = scopes.path(uint32_t(s.column_int64(6)));
     b.stack = uint32_t(s.column_int64(7));
     b.step = s.column_int64(8);
     b.thread_id = s.column_int64(9);
