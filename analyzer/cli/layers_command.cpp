@@ -17,7 +17,7 @@ namespace memtide::cli {
 namespace {
 constexpr const char* kUsage =
     "usage: memtide layers FILE [--tree|--flat] [--sort COLUMN] [--phase NAME] [--step N] "
-    "[--from NS] [--to NS] [--json]\n"
+    "[--from NS] [--to NS] [--device host|cuda:N] [--json]\n"
     "  Per scope (a layer x phase, e.g. model.layers.3/forward): allocations, bytes,\n"
     "  peak of its live blocks, the process's high-water mark during it, median and\n"
     "  p95 lifetime, bytes that outlived the scope (and where they were freed), and\n"
@@ -25,7 +25,8 @@ constexpr const char* kUsage =
     "  subtree totals; --flat lists each scope's own numbers. --step N counts only\n"
     "  blocks allocated during step N; --from/--to NS count only blocks allocated\n"
     "  at or after / before NS (absolute trace time, the time_ns of other --json\n"
-    "  output); --phase NAME keeps scopes of that phase.\n"
+    "  output); --device counts only blocks in host memory or on GPU N (a pool's\n"
+    "  sub-allocations where its reserve is); --phase NAME keeps scopes of that phase.\n"
     "  COLUMN: path, allocations, bytes, pool-bytes, peak, high-water, median, p95,\n"
     "  outliving, step-end (largest first; path alphabetical).\n"
     "Exit status: 0 on success, 2 for a usage error or an unreadable trace.\n";
@@ -74,6 +75,8 @@ std::string render_json(const analysis::ScopeLifetimes& l, const std::vector<con
   j["step"] = l.step ? nlohmann::ordered_json(*l.step) : nlohmann::ordered_json(nullptr);
   j["from_ns"] = l.from_ns ? nlohmann::ordered_json(*l.from_ns) : nlohmann::ordered_json(nullptr);
   j["to_ns"] = l.to_ns ? nlohmann::ordered_json(*l.to_ns) : nlohmann::ordered_json(nullptr);
+  j["device"] = l.device ? nlohmann::ordered_json(analysis::memory_name(*l.device))
+                         : nlohmann::ordered_json(nullptr);
   j["view"] = tree ? "tree" : "flat";
   j["events"] = l.events;
   j["scopes"] = nlohmann::ordered_json::array();
@@ -129,6 +132,7 @@ std::string render_text(const analysis::ScopeLifetimes& l, const std::vector<con
            "high-water", "median ns", "p95 ns", "outliving", "step-end", "phase");
   std::string out = "trace: " + l.trace + "\n";
   if (l.step) out += "blocks allocated during step " + std::to_string(*l.step) + "\n";
+  if (l.device) out += "blocks in " + analysis::memory_name(*l.device) + " memory\n";
   if (l.from_ns || l.to_ns)
     out += "blocks allocated from " + (l.from_ns ? std::to_string(*l.from_ns) : "the start") +
            " to " + (l.to_ns ? std::to_string(*l.to_ns) : "the end") + " ns\n";
@@ -235,6 +239,14 @@ int layers_command(const std::vector<std::string>& args) {
         return kExitUsage;
       }
       options.step = step;
+    } else if (a.is("--device")) {
+      const std::string* v = a.value();
+      if (!v) return kExitUsage;
+      options.device = analysis::parse_memory_name(*v);
+      if (!options.device) {
+        fprintf(stderr, "memtide layers: --device '%s': expected host or cuda:N\n", v->c_str());
+        return kExitUsage;
+      }
     } else if (a.is("--from") || a.is("--to")) {
       const bool from = a.is("--from");
       const std::string* v = a.value();

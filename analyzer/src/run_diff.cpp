@@ -9,6 +9,7 @@
 #include <unordered_map>
 
 #include "block_replay.h"
+#include "memtide/analysis/peak.h"
 #include "memtide/analysis/report_builder.h"
 #include "sqlite_util.h"
 #include "stack_frames.h"
@@ -60,6 +61,13 @@ class BytesByStack : public BlockSink {
   std::unordered_map<uint32_t, SiteTotals> totals;
 };
 
+// The agent counts the GPU events it recorded (counters.gpu_events, absent
+// when none): a run without them needs no pass for device peaks.
+bool recorded_gpu_events(const TraceFile& trace) {
+  Statement s(trace.db(), "SELECT value FROM counters WHERE name = 'gpu_events'");
+  return s.step() && s.column_int64(0) > 0;
+}
+
 RunMeasures measure(const std::string& path, const DiffOptions& options,
                     std::map<std::string, SiteTotals>& sites) {
   ReportOptions report_options;
@@ -74,6 +82,13 @@ RunMeasures measure(const std::string& path, const DiffOptions& options,
   m.allocations = p.allocations;
   m.steps = p.step_times_ns.size();
   TraceFile trace(path);
+  if (recorded_gpu_events(trace)) {
+    // Only the moments are wanted: no groups, so nothing to symbolize.
+    PeakOptions peak_options;
+    peak_options.max_groups = 0;
+    for (const PeakSnapshot& device : find_peak(trace, peak_options).devices)
+      m.device_peak_bytes[device.measure] = device.moment.bytes;
+  }
   StackFrames frames(trace, {options.search_paths, options.sysroot});
   BytesByStack by_stack;
   BlockReplay replay(by_stack);
@@ -105,6 +120,14 @@ std::vector<ScopeChange> changed_layers(const std::string& base, const std::stri
   return changed;
 }
 
+// Each device's peak in the base and the new run (0 where a run has none).
+std::map<std::string, std::pair<uint64_t, uint64_t>> device_peaks_of_either(const RunDiff& d) {
+  std::map<std::string, std::pair<uint64_t, uint64_t>> both;
+  for (const auto& [device, bytes] : d.base.device_peak_bytes) both[device].first = bytes;
+  for (const auto& [device, bytes] : d.candidate.device_peak_bytes) both[device].second = bytes;
+  return both;
+}
+
 }  // namespace
 
 RunDiff diff_runs(const std::string& base, const std::string& candidate,
@@ -125,16 +148,21 @@ RunDiff diff_runs(const std::string& base, const std::string& candidate,
   if (d.grown.size() > options.top_sites) d.grown.resize(options.top_sites);
 
   if (options.max_peak_increase_percent) {
+    // One verdict per memory: the host heap, then each device either run used.
     const double limit = *options.max_peak_increase_percent;
-    const double increase =
-        d.base.peak_bytes ? 100.0 * (double(d.candidate.peak_bytes) - double(d.base.peak_bytes)) /
-                                double(d.base.peak_bytes)
-                          : (d.candidate.peak_bytes ? 100.0 : 0.0);
-    char detail[200];
-    snprintf(detail, sizeof detail, "heap peak %llu -> %llu bytes (%+.1f%%, limit +%.1f%%)",
-             (unsigned long long)d.base.peak_bytes, (unsigned long long)d.candidate.peak_bytes,
-             increase, limit);
-    d.gates.push_back({"max-peak-increase", increase <= limit, detail});
+    auto gate = [&](const std::string& memory, uint64_t before, uint64_t after) {
+      const double increase = before ? 100.0 * (double(after) - double(before)) / double(before)
+                                     : (after ? 100.0 : 0.0);
+      char detail[200];
+      snprintf(detail, sizeof detail, "%s peak %llu -> %llu bytes (%+.1f%%, limit +%.1f%%)",
+               memory.c_str(), (unsigned long long)before, (unsigned long long)after, increase,
+               limit);
+      d.gates.push_back({memory == "heap" ? "max-peak-increase" : "max-peak-increase " + memory,
+                         increase <= limit, detail});
+    };
+    gate("heap", d.base.peak_bytes, d.candidate.peak_bytes);
+    for (const auto& [device, bytes] : device_peaks_of_either(d))
+      gate(device, bytes.first, bytes.second);
   }
   if (options.max_leak_increase_bytes) {
     const int64_t increase = int64_t(d.candidate.leaked_bytes) - int64_t(d.base.leaked_bytes);
@@ -159,6 +187,8 @@ std::string render_diff_text(const RunDiff& d) {
   snprintf(line, sizeof line, "%-22s %16s %16s %11s\n", "", "base", "new", "change");
   out += "base: " + d.base.trace + "\nnew:  " + d.candidate.trace + "\n\n" + line;
   row("heap peak bytes", double(d.base.peak_bytes), double(d.candidate.peak_bytes));
+  for (const auto& [device, bytes] : device_peaks_of_either(d))
+    row((device + " peak bytes").c_str(), double(bytes.first), double(bytes.second));
   row("leaked bytes", double(d.base.leaked_bytes), double(d.candidate.leaked_bytes));
   row("allocations", double(d.base.allocations), double(d.candidate.allocations));
   row("allocations per step", d.base.allocations_per_step(), d.candidate.allocations_per_step());
@@ -186,8 +216,11 @@ std::string render_diff_text(const RunDiff& d) {
 
 std::string render_diff_json(const RunDiff& d) {
   auto run = [](const RunMeasures& m) {
+    nlohmann::ordered_json devices = nlohmann::ordered_json::object();
+    for (const auto& [device, bytes] : m.device_peak_bytes) devices[device] = bytes;
     return nlohmann::ordered_json{{"trace", m.trace},
                                   {"peak_bytes", m.peak_bytes},
+                                  {"device_peak_bytes", devices},
                                   {"leaked_bytes", m.leaked_bytes},
                                   {"allocations", m.allocations},
                                   {"steps", m.steps},

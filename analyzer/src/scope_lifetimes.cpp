@@ -76,6 +76,7 @@ struct Accumulator {
 struct PoolState {
   PoolUsage usage;
   uint64_t sub_live = 0, reserve_live = 0;
+  int64_t device = kHostMemory;  // where its reserve is, once a backing block is seen
 };
 
 class ScopeAggregator : public BlockSink {
@@ -106,6 +107,8 @@ class ScopeAggregator : public BlockSink {
     if (!is_memory(b)) return;
     if (auto it = backing_.find(b.id); it != backing_.end()) {
       PoolState& pool = pools_[it->second];
+      pool.device = b.device;
+      if (options_.device && b.device != *options_.device) return;
       ++pool.usage.backing_blocks;
       pool.reserve_live += b.size;
       pool.usage.reserve_peak_bytes = std::max(pool.usage.reserve_peak_bytes, pool.reserve_live);
@@ -133,7 +136,8 @@ class ScopeAggregator : public BlockSink {
   void block(const Block& b, const BlockEnd& end) override {
     if (!is_memory(b)) return;
     if (auto it = backing_.find(b.id); it != backing_.end()) {
-      pools_[it->second].reserve_live -= b.size;
+      if (!options_.device || b.device == *options_.device)
+        pools_[it->second].reserve_live -= b.size;
       return;
     }
     if (!selected(b)) return;
@@ -171,6 +175,7 @@ class ScopeAggregator : public BlockSink {
     ScopeLifetimes out;
     out.trace = trace.path();
     out.step = options_.step;
+    out.device = options_.device;
     out.from_ns = options_.from_ns;
     out.to_ns = options_.to_ns;
     // Subtree sums: children have larger depths, so deepest first.
@@ -202,7 +207,8 @@ class ScopeAggregator : public BlockSink {
       if (phases_[i].allocations)
         out.phases.push_back({scopes_.phases()[i], measures(phases_[i], phase_counts[i])});
     names_pools(trace);
-    for (auto& [id, pool] : pools_) out.pools.push_back(pool.usage);
+    for (auto& [id, pool] : pools_)
+      if (!options_.device || pool.device == *options_.device) out.pools.push_back(pool.usage);
     std::sort(out.pools.begin(), out.pools.end(),
               [](const PoolUsage& a, const PoolUsage& b) { return a.id < b.id; });
     return out;
@@ -217,7 +223,14 @@ class ScopeAggregator : public BlockSink {
   static bool is_memory(const Block& b) {
     return b.kind != EventKind::kCudaVmmMap && b.kind != EventKind::kCudaReserve;
   }
+  // The memory a block is in: a pool sub-allocation is where its pool's reserve is.
+  int64_t memory_of(const Block& b) const {
+    if (b.family != AllocFamily::kPool) return b.device;
+    auto pool = pools_.find(b.pool);
+    return pool == pools_.end() ? kHostMemory : pool->second.device;
+  }
   bool selected(const Block& b) const {
+    if (options_.device && memory_of(b) != *options_.device) return false;
     if (options_.step && b.step != *options_.step) return false;
     if (options_.from_ns && b.time_ns < *options_.from_ns) return false;
     return !options_.to_ns || b.time_ns < *options_.to_ns;
@@ -350,6 +363,21 @@ ScopeLifetimes scope_lifetimes(const TraceFile& trace, const ScopeLifetimesOptio
   ScopeLifetimes out = aggregator.result(trace);
   out.events = stats.events;
   return out;
+}
+
+std::string memory_name(int64_t device) {
+  return device == kHostMemory ? "host" : "cuda:" + std::to_string(device);
+}
+
+std::optional<int64_t> parse_memory_name(const std::string& name) {
+  if (name == "host") return kHostMemory;
+  if (name.rfind("cuda:", 0) != 0 || name.size() == 5) return std::nullopt;
+  int64_t device = 0;
+  for (size_t i = 5; i < name.size(); ++i) {
+    if (name[i] < '0' || name[i] > '9' || device > 255) return std::nullopt;
+    device = device * 10 + (name[i] - '0');
+  }
+  return device <= 255 ? std::optional<int64_t>(device) : std::nullopt;
 }
 
 }  // namespace memtide::analysis

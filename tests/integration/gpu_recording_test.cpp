@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <fstream>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -219,6 +221,84 @@ TEST(GpuRecording, ReconciliationSplitsDriverBytesIntoPoolsAndTheRest) {
       << text.out;
   EXPECT_NE(text.out.find("outside pools, from gpu_pool"), std::string::npos) << text.out;
   EXPECT_NE(text.out.find("2097152 bytes"), std::string::npos) << text.out;
+}
+
+// memtide diff measures each device's peak as memtide peak does, and its
+// --max-peak-increase gate holds for every device, not only the host heap.
+TEST(GpuRecording, DiffGatesEachDevicesPeak) {
+  const std::string dir = scratch_dir("gpu_diff");
+  const std::string every_kind = dir + "/every_kind.db", pool = dir + "/pool.db";
+  ASSERT_EQ(run_traced(every_kind, {program("gpu_every_kind")}).exit_code, 0);
+  ASSERT_EQ(run_traced(pool, {program("gpu_pool")}).exit_code, 0);
+  auto device_peaks = [](const std::string& db) {
+    RunResult peak = run_command({cli_path(), "peak", "--json", db});
+    EXPECT_EQ(peak.exit_code, 0) << peak.err;
+    std::map<std::string, uint64_t> out;
+    const nlohmann::json parsed = nlohmann::json::parse(peak.out);
+    for (const auto& device : parsed["devices"])
+      out[device["measure"].get<std::string>()] = device["moment"]["bytes"].get<uint64_t>();
+    return out;
+  };
+  const auto peaks_a = device_peaks(every_kind), peaks_b = device_peaks(pool);
+  ASSERT_TRUE(peaks_a.count("cuda:0") && peaks_b.count("cuda:0"));
+  ASSERT_NE(peaks_a.at("cuda:0"), peaks_b.at("cuda:0"));
+  // The run with the lower device peak is the base: the new one grew.
+  const bool a_lower = peaks_a.at("cuda:0") < peaks_b.at("cuda:0");
+  const std::string base = a_lower ? every_kind : pool, candidate = a_lower ? pool : every_kind;
+  const auto& base_peaks = a_lower ? peaks_a : peaks_b;
+  const auto& new_peaks = a_lower ? peaks_b : peaks_a;
+
+  const std::string json = dir + "/diff.json";
+  RunResult grew = run_command(
+      {cli_path(), "diff", base, candidate, "--max-peak-increase", "0%", "--json", json});
+  EXPECT_EQ(grew.exit_code, 1) << grew.out << grew.err;
+  std::ifstream json_file(json);
+  const nlohmann::json d = nlohmann::json::parse(json_file);
+  for (const auto& [device, bytes] : base_peaks)
+    EXPECT_EQ(d["base"]["device_peak_bytes"][device].get<uint64_t>(), bytes) << device;
+  for (const auto& [device, bytes] : new_peaks)
+    EXPECT_EQ(d["new"]["device_peak_bytes"][device].get<uint64_t>(), bytes) << device;
+  bool device_gate_failed = false;
+  for (const auto& gate : d["gates"])
+    if (gate["name"] == "max-peak-increase cuda:0")
+      device_gate_failed = !gate["passed"].get<bool>();
+  EXPECT_TRUE(device_gate_failed) << d["gates"].dump(2);
+  EXPECT_NE(grew.out.find("cuda:0 peak bytes"), std::string::npos) << grew.out;
+
+  // A run against itself passes every gate, the device's included.
+  RunResult same =
+      run_command({cli_path(), "diff", candidate, candidate, "--max-peak-increase", "0%"});
+  EXPECT_EQ(same.exit_code, 0) << same.out;
+  EXPECT_NE(same.out.find("pass max-peak-increase cuda:0"), std::string::npos) << same.out;
+}
+
+// memtide layers --device: the GPU's blocks, the pool's sub-allocations with
+// them (its reserve is on the GPU), and host memory apart; the two add up to
+// the layers of every memory together.
+TEST(GpuRecording, LayersOfOneDevice) {
+  const std::string db = scratch_dir("gpu_layers_device") + "/run.db";
+  ASSERT_EQ(run_traced(db, {program("gpu_pool")}).exit_code, 0);
+  auto layers = [&](const std::vector<std::string>& extra) {
+    std::vector<std::string> argv = {cli_path(), "layers", "--json", db};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    RunResult r = run_command(argv);
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return nlohmann::json::parse(r.out);
+  };
+  const nlohmann::json all = layers({}), gpu = layers({"--device", "cuda:0"}),
+                       host = layers({"--device", "host"});
+  EXPECT_EQ(gpu["device"], "cuda:0");
+  EXPECT_EQ(host["device"], "host");
+  // Three sub-allocations of the pool (1.75 MiB in all) and one 2 MiB block
+  // of the program's own, all outside any scope.
+  EXPECT_EQ(gpu["unscoped"]["allocations"].get<uint64_t>(), 4u);
+  EXPECT_EQ(gpu["unscoped"]["bytes"].get<uint64_t>(), 1835008u + 2u * MiB);
+  ASSERT_EQ(gpu["pools"].size(), 1u);
+  EXPECT_EQ(gpu["pools"][0]["sub_bytes"].get<uint64_t>(), 1835008u);
+  EXPECT_EQ(host["pools"].size(), 0u);
+  EXPECT_EQ(host["unscoped"]["bytes"].get<uint64_t>() + gpu["unscoped"]["bytes"].get<uint64_t>(),
+            all["unscoped"]["bytes"].get<uint64_t>());
+  EXPECT_EQ(run_command({cli_path(), "layers", db, "--device", "gpu0"}).exit_code, 2);
 }
 
 TEST(GpuRecording, NoDriverLeavesAValidHostTrace) {

@@ -7,6 +7,7 @@
 #include "lifetime_histogram.h"
 #include "memtide/analysis/scope_lifetimes.h"
 #include "memtide/analysis/step_lifetimes.h"
+#include "memtide_common/gpu_event.h"
 #include "synthetic_trace.h"
 
 namespace memtide::analysis {
@@ -65,6 +66,48 @@ TEST(JournaledGroups, SnapshotIsTheStateAtTheLastMarkAcrossFolds) {
   EXPECT_EQ(g.snapshot(1).at(a).bytes, 100);
   EXPECT_EQ(g.snapshot(1).at(b).bytes, 50);
   EXPECT_TRUE(g.snapshot(7).empty());
+}
+
+// --device: host blocks, or one GPU's, never the two mixed.
+TEST(ScopeLifetimesDevice, CountsOnlyTheBlocksOfThatMemory) {
+  SyntheticTrace t("layers_device");
+  add_scopes(t);
+  GpuAux gpu0, gpu1;
+  gpu0.device = 0;
+  gpu0.api = GpuApi::kMemAlloc;
+  gpu1.device = 1;
+  gpu1.api = GpuApi::kMemAlloc;
+  t.add(EventKind::kScopeEnter, 0, 0, 1);
+  t.add(EventKind::kMalloc, 0xa0, 100, 0, 0, 1);
+  t.add(EventKind::kCudaDevice, 0x7000000, 4096, pack_gpu_aux(gpu0), 0, 1);
+  t.add(EventKind::kCudaDevice, 0x8000000, 8192, pack_gpu_aux(gpu1), 0, 1);
+  t.add(EventKind::kScopeExit, 0, 0, 1);
+  const TraceFile trace(t.write());
+
+  auto fc1 = [&](std::optional<int64_t> device) {
+    ScopeLifetimesOptions options;
+    options.device = device;
+    const ScopeLifetimes l = scope_lifetimes(trace, options);
+    EXPECT_EQ(l.device, device);
+    EXPECT_LE(l.scopes.size(), 1u);  // a scope with no block in that memory is not listed
+    return l.scopes.empty() ? ScopeMeasures{} : l.scopes[0].own;
+  };
+  EXPECT_EQ(fc1(std::nullopt).bytes, 100u + 4096u + 8192u);
+  EXPECT_EQ(fc1(std::nullopt).allocations, 3u);
+  EXPECT_EQ(fc1(kHostMemory).bytes, 100u);
+  EXPECT_EQ(fc1(kHostMemory).allocations, 1u);
+  EXPECT_EQ(fc1(0).bytes, 4096u);
+  EXPECT_EQ(fc1(0).peak_live_bytes, 4096u);
+  EXPECT_EQ(fc1(1).bytes, 8192u);
+  EXPECT_EQ(fc1(2).allocations, 0u);
+
+  EXPECT_EQ(memory_name(kHostMemory), "host");
+  EXPECT_EQ(memory_name(3), "cuda:3");
+  EXPECT_EQ(parse_memory_name("host"), kHostMemory);
+  EXPECT_EQ(parse_memory_name("cuda:12"), 12);
+  EXPECT_EQ(parse_memory_name("cuda:"), std::nullopt);
+  EXPECT_EQ(parse_memory_name("cuda:x"), std::nullopt);
+  EXPECT_EQ(parse_memory_name("gpu"), std::nullopt);
 }
 
 TEST(ScopeLifetimesWindow, CountsOnlyBlocksAllocatedInTheHalfOpenWindow) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -17,7 +18,10 @@ namespace memtide::analysis {
 
 struct RunMeasures {
   std::string trace;
-  uint64_t peak_bytes = 0;
+  uint64_t peak_bytes = 0;  // host heap
+  // The peak of live GPU memory of each device ("cuda:0" -> bytes), as
+  // `memtide peak` measures it; empty for a run without GPU memory.
+  std::map<std::string, uint64_t> device_peak_bytes;
   uint64_t leaked_bytes = 0;
   uint64_t allocations = 0;
   uint64_t steps = 0;
@@ -33,6 +37,7 @@ struct SiteChange {
 };
 
 struct DiffOptions {
+  // Applies to the host heap peak and to each GPU device's peak.
   std::optional<double> max_peak_increase_percent;
   std::optional<uint64_t> max_leak_increase_bytes;
   std::vector<std::string> search_paths;

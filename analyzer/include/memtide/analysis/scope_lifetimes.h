@@ -90,15 +90,28 @@ struct ScopeLifetimesOptions {
   // e.g. a range selected on a timeline). Their lifetimes, peaks and
   // outliving still follow them past the window, as with `step`.
   std::optional<uint64_t> from_ns, to_ns;
+  // Only blocks in this memory: kHostMemory for the host (heap, and pools
+  // backed by heap blocks), N for GPU device N (its blocks, and pools whose
+  // reserve is on it). Unset: every memory together.
+  std::optional<int64_t> device;
   size_t freed_in_top = 3;  // FreedIn entries kept per row
 };
+
+// ScopeLifetimesOptions::device for host memory.
+inline constexpr int64_t kHostMemory = -1;
+
+// "host" or "cuda:N"; parse_memory_name is its inverse (nullopt for
+// anything else).
+std::string memory_name(int64_t device);
+std::optional<int64_t> parse_memory_name(const std::string& name);
 
 struct ScopeLifetimes {
   std::string trace;
   std::optional<int64_t> step;
   std::optional<uint64_t> from_ns, to_ns;
-  std::vector<ScopeRow> scopes;  // depth first, each parent before its children
-  ScopeMeasures unscoped;        // blocks allocated outside every scope
+  std::optional<int64_t> device;  // as asked (ScopeLifetimesOptions::device)
+  std::vector<ScopeRow> scopes;   // depth first, each parent before its children
+  ScopeMeasures unscoped;         // blocks allocated outside every scope
   std::vector<PhaseRow> phases;
   std::vector<PoolUsage> pools;
   uint64_t events = 0;
