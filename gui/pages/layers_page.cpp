@@ -59,6 +59,7 @@ LayersPage::LayersPage(QWidget* parent)
       tree_(new QCheckBox(tr("Tree"), this)),
       measures_(new QComboBox(this)),
       step_(new QComboBox(this)),
+      memory_(new QComboBox(this)),
       filter_(new QLabel(this)),
       whole_run_(new QPushButton(tr("Whole run"), this)),
       lanes_title_(new QLabel(this)),
@@ -72,6 +73,8 @@ LayersPage::LayersPage(QWidget* parent)
   measures_->addItem(tr("Own numbers"));
   step_->setObjectName(QStringLiteral("layersStep"));
   step_->setToolTip(tr("Count only the blocks allocated during one training step"));
+  memory_->setObjectName(QStringLiteral("layersMemory"));
+  memory_->setToolTip(tr("Count only the blocks in host memory or on one GPU"));
   whole_run_->setObjectName(QStringLiteral("layersWholeRun"));
   whole_run_->setToolTip(tr("Clear the time range selected on the timeline"));
   error_->setStyleSheet(QStringLiteral("color: #b00020"));
@@ -97,6 +100,9 @@ LayersPage::LayersPage(QWidget* parent)
   controls->addSpacing(12);
   controls->addWidget(new QLabel(tr("Step:"), this));
   controls->addWidget(step_);
+  controls->addSpacing(12);
+  controls->addWidget(new QLabel(tr("Memory:"), this));
+  controls->addWidget(memory_);
   controls->addSpacing(12);
   controls->addWidget(filter_, 1);
   controls->addWidget(whole_run_);
@@ -138,6 +144,7 @@ LayersPage::LayersPage(QWidget* parent)
     refreshTable();
     refreshLanes();
   });
+  connect(memory_, &QComboBox::currentIndexChanged, this, &LayersPage::refreshTable);
   connect(whole_run_, &QPushButton::clicked, this, [this] {
     if (document_) document_->clearTimeRange();
   });
@@ -163,6 +170,18 @@ void LayersPage::setDocuments(const QList<TraceDocument*>&, TraceDocument* curre
       for (const analysis::StepPeak& s : current->overview().peak.steps)
         step_->addItem(s.step < 0 ? tr("Before the first step") : tr("Step %1").arg(s.step),
                        QVariant::fromValue<qlonglong>(s.step));
+  }
+  {
+    // The memories the trace has: host, and each GPU that held memory.
+    const QSignalBlocker block(memory_);
+    memory_->clear();
+    memory_->addItem(tr("All"));
+    memory_->addItem(tr("Host"), QVariant::fromValue<qlonglong>(analysis::kHostMemory));
+    if (current)
+      for (const analysis::PeakSnapshot& device : current->overview().peak.devices)
+        if (const auto id = analysis::parse_memory_name(device.measure))
+          memory_->addItem(QString::fromStdString(device.measure),
+                           QVariant::fromValue<qlonglong>(*id));
   }
   if (current) {
     connect(current, &TraceDocument::timeRangeChanged, this, &LayersPage::refreshTable);
@@ -211,6 +230,7 @@ void LayersPage::showFilter() {
       text = tr("Blocks allocated during the whole run");
     if (const auto s = step())
       text += s < 0 ? tr(", before the first step") : tr(", in step %1").arg(*s);
+    if (memory_->currentData().isValid()) text += tr(", in %1 memory").arg(memory_->currentText());
   }
   filter_->setText(text);
   whole_run_->setEnabled(document_ && document_->timeRange());
@@ -226,7 +246,10 @@ void LayersPage::refreshTable() {
   }
   const std::optional<TimeRange> range = document_->timeRange();
   const std::optional<int64_t> chosen = step();
-  if (!range && !chosen) {
+  const QVariant memory = memory_->currentData();
+  const std::optional<int64_t> device =
+      memory.isValid() ? std::optional<int64_t>(memory.toLongLong()) : std::nullopt;
+  if (!range && !chosen && !device) {
     // What the loader computed: the whole run, no step.
     table_job_.cancel();
     const auto overview = document_->sharedOverview();
@@ -237,6 +260,7 @@ void LayersPage::refreshTable() {
   }
   analysis::ScopeLifetimesOptions options;
   options.step = chosen;
+  options.device = device;
   if (range) {
     options.from_ns = range->start_ns;
     options.to_ns = range->end_ns;

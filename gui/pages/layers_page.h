@@ -61,6 +61,7 @@ class LayersPage : public Page {
   QCheckBox* tree_;
   QComboBox* measures_;
   QComboBox* step_;
+  QComboBox* memory_;  // all memory, host, or one GPU
   QLabel* filter_;
   QPushButton* whole_run_;
   QLabel* lanes_title_;

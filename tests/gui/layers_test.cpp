@@ -7,12 +7,14 @@
 
 #include <QAbstractItemModelTester>
 #include <QCheckBox>
+#include <QComboBox>
 #include <QHelpEvent>
 #include <QPushButton>
 #include <QSortFilterProxyModel>
 #include <QTest>
 #include <QToolTip>
 #include <QTreeView>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -167,6 +169,49 @@ TEST(LayersPage, StepThreeEqualsTheCliWithStepThree) {
   expectRowsEqualCli(page.model(),
                      cliJson({"layers", "--json", "--step", "3", "--flat", fixture("train.db")}),
                      "own");
+}
+
+// The memory chooser: the table equals `memtide layers --device` for the
+// memory picked, host or a GPU.
+TEST(LayersPage, TheMemoryChooserEqualsTheCliForThatDevice) {
+  {
+    TraceDocument document(test::overview("train.db"));
+    LayersPage page;
+    page.show();
+    page.setDocuments({&document}, &document);
+    auto* memory = page.findChild<QComboBox*>(QStringLiteral("layersMemory"));
+    ASSERT_NE(memory, nullptr);
+    ASSERT_EQ(memory->count(), 2);  // all, host: this run used no GPU
+    memory->setCurrentIndex(memory->findText(QStringLiteral("Host")));
+    ASSERT_TRUE(test::waitUntil([&] { return !page.busy(); }));
+    expectRowsEqualCli(page.model(),
+                       cliJson({"layers", "--json", "--device", "host", fixture("train.db")}),
+                       "subtree");
+  }
+  if (!std::filesystem::exists(fixture("gpu.db")))
+    GTEST_SKIP() << "no gpu.db: the fake CUDA programs are built only with the CUDA headers";
+  TraceDocument document(test::overview("gpu.db"));
+  LayersPage page;
+  page.show();
+  page.setDocuments({&document}, &document);
+  auto* memory = page.findChild<QComboBox*>(QStringLiteral("layersMemory"));
+  const int gpu0 = memory->findText(QStringLiteral("cuda:0"));
+  ASSERT_GE(gpu0, 0);
+  memory->setCurrentIndex(gpu0);
+  ASSERT_TRUE(test::waitUntil([&] { return !page.busy(); }));
+  const nlohmann::json cli = cliJson({"layers", "--json", "--device", "cuda:0", fixture("gpu.db")});
+  uint64_t shown_blocks = 0, shown_bytes = 0;
+  for (int row = 0; row < page.model().rowCount(); ++row) {
+    const QModelIndex index = page.model().index(row, 0);
+    shown_blocks += cell(page.model(), index, LayerModel::kAllocations);
+    shown_bytes += cell(page.model(), index, LayerModel::kBytes);
+  }
+  uint64_t cli_bytes = cli["unscoped"]["bytes"].get<uint64_t>();
+  for (const auto& scope : cli["scopes"])
+    if (scope["depth"].get<int>() == 1) cli_bytes += scope["subtree"]["bytes"].get<uint64_t>();
+  EXPECT_GT(shown_blocks, 0u);
+  EXPECT_EQ(shown_blocks, blocksIn(cli));
+  EXPECT_EQ(shown_bytes, cli_bytes);
 }
 
 TEST(LayersPage, ATimeRangeOnTheDocumentRefiltersTheTable) {
