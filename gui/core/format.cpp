@@ -1,11 +1,15 @@
 #include "core/format.h"
 
 #include <QLocale>
+#include <cstdint>
 
 namespace memtide::gui {
 
 QString formatBytes(uint64_t bytes) {
   if (bytes < 1024) return QStringLiteral("%1 B").arg(bytes);
+  // QLocale takes a signed size: the top half of the range is done here.
+  if (bytes > uint64_t(INT64_MAX))
+    return QStringLiteral("%1 EiB").arg(double(bytes) / double(uint64_t(1) << 60), 0, 'f', 1);
   return QLocale::c().formattedDataSize(qint64(bytes), 1, QLocale::DataSizeIecFormat);
 }
 
@@ -21,9 +25,11 @@ QString formatDuration(uint64_t ns) {
   return QStringLiteral("%1 s").arg(double(ns) / 1e9, 0, 'f', 2);
 }
 
-QString formatOffset(uint64_t time_ns, uint64_t start_ns) {
+QString formatOffset(uint64_t time_ns, uint64_t start_ns, uint64_t resolution_ns) {
   const double seconds = time_ns >= start_ns ? double(time_ns - start_ns) / 1e9 : 0.0;
-  return QStringLiteral("+%1 s").arg(seconds, 0, 'f', 3);
+  int decimals = 3;
+  for (uint64_t unit = 1000000; decimals < 9 && resolution_ns < unit; unit /= 10) ++decimals;
+  return QStringLiteral("+%1 s").arg(seconds, 0, 'f', decimals);
 }
 
 QString formatCount(uint64_t n) {

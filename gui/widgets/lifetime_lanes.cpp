@@ -164,7 +164,7 @@ void LifetimeLanes::paintEvent(QPaintEvent*) {
     const uint64_t t = g.start_ns + (g.end_ns - g.start_ns) * uint64_t(tick) / 4;
     const double x = xOf(t);
     painter.drawLine(QPointF(x, kAxisHeight - 4), QPointF(x, height_));
-    const QString label = formatOffset(t, trace_start_ns_);
+    const QString label = formatOffset(t, trace_start_ns_, (g.end_ns - g.start_ns) / 4);
     const Qt::Alignment align = tick == 0   ? Qt::AlignLeft
                                 : tick == 4 ? Qt::AlignRight
                                             : Qt::AlignHCenter;

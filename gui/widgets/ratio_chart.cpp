@@ -203,7 +203,8 @@ void RatioChart::paintTimeAxis(QPainter& p) const {
   constexpr int kTicks = 5;
   for (int i = 0; i <= kTicks; ++i) {
     const double x = plot.left() + double(i) / kTicks * plot.width();
-    const QString label = formatOffset(mapXToTime(x), span_start_);
+    const QString label =
+        formatOffset(mapXToTime(x), span_start_, (domain_end_ - domain_start_) / kTicks);
     const Qt::Alignment align = i == 0        ? Qt::AlignLeft
                                 : i == kTicks ? Qt::AlignRight
                                               : Qt::AlignHCenter;

@@ -236,7 +236,7 @@ void TimelinePainter::paintAxis(const TimelineLayout& layout) {
     const int x = int(w_.xOf(t));
     p_.drawLine(x, axis.top(), x, axis.top() + 4);
     p_.drawText(QRect(x - 60, axis.top() + 4, 120, axis.height() - 4), Qt::AlignCenter,
-                formatOffset(t, a.extentStart()));
+                formatOffset(t, a.extentStart(), uint64_t(step)));
   }
 }
 
