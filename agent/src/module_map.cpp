@@ -11,6 +11,9 @@
 
 #include "agent_state.h"
 
+// Defined by the linker in every ELF object: its own header, as mapped.
+extern "C" const ElfW(Ehdr) __ehdr_start __attribute__((visibility("hidden")));
+
 namespace memtide::agent {
 namespace {
 
@@ -137,35 +140,28 @@ void refresh_modules() {
 }
 
 void agent_code_range(uint64_t& begin, uint64_t& end) {
-  Dl_info info;
+  // The ELF header of libmemtide.so itself, as mapped: the linker defines
+  // __ehdr_start in every object. Its program headers are read from memory,
+  // without the loader (whose lock a caller inside a constructor may hold).
+  const auto* header = &__ehdr_start;
+  const uint64_t mapped = reinterpret_cast<uint64_t>(header);
+  const auto* program = reinterpret_cast<const ElfW(Phdr)*>(mapped + header->e_phoff);
   begin = end = 0;
-  if (dladdr(reinterpret_cast<void*>(&agent_code_range), &info) == 0) return;
-  struct Search {
-    const void* base;
-    uint64_t begin, end;
-  } search{info.dli_fbase, 0, 0};
-  dl_iterate_phdr(
-      [](dl_phdr_info* phdr, size_t, void* data) {
-        auto* s = static_cast<Search*>(data);
-        for (int i = 0; i < phdr->dlpi_phnum; ++i) {
-          const ElfW(Phdr)& ph = phdr->dlpi_phdr[i];
-          if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
-          uint64_t lo = phdr->dlpi_addr + ph.p_vaddr;
-          uint64_t hi = lo + ph.p_memsz;
-          if (reinterpret_cast<uint64_t>(s->base) <= lo &&
-              lo - reinterpret_cast<uint64_t>(s->base) < (1ull << 32) &&
-              reinterpret_cast<uint64_t>(&agent_code_range) >= lo &&
-              reinterpret_cast<uint64_t>(&agent_code_range) < hi) {
-            s->begin = lo;
-            s->end = hi;
-            return 1;
-          }
-        }
-        return 0;
-      },
-      &search);
-  begin = search.begin;
-  end = search.end;
+  uint64_t bias = 0;
+  for (int i = 0; i < header->e_phnum; ++i)
+    if (program[i].p_type == PT_LOAD && program[i].p_offset == 0)
+      bias = mapped - program[i].p_vaddr;
+  const uint64_t here = reinterpret_cast<uint64_t>(&agent_code_range);
+  for (int i = 0; i < header->e_phnum; ++i) {
+    const ElfW(Phdr)& ph = program[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+    const uint64_t lo = bias + ph.p_vaddr, hi = lo + ph.p_memsz;
+    if (here >= lo && here < hi) {
+      begin = lo;
+      end = hi;
+      return;
+    }
+  }
 }
 
 }  // namespace memtide::agent

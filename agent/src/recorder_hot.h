@@ -7,6 +7,7 @@
 #include <libunwind.h>
 
 #include "event_clock.h"
+#include "module_map.h"
 #include "real_functions.h"
 #include "recorder.h"
 #include "stack_table.h"
@@ -37,6 +38,10 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   // The hook itself (and at most a helper or two) sits above the caller.
   int n = unw_backtrace(frames, static_cast<int>(depth) + kAgentFrames);
   int first = 0;
+  // Allocations before the agent's constructor (libstdc++'s own start-up)
+  // come here first: the range needs no loader, so it is found now.
+  if (__builtin_expect(g_agent_code_end == 0, 0))
+    agent_code_range(g_agent_code_begin, g_agent_code_end);
   // Drop the agent's own frames (hook, recorder) from the top of the stack.
   while (first < n && reinterpret_cast<uint64_t>(frames[first]) >= g_agent_code_begin &&
          reinterpret_cast<uint64_t>(frames[first]) < g_agent_code_end)

@@ -162,6 +162,32 @@ TEST(HeapEvents, EveryNewAndDeleteVariant) {
   EXPECT_EQ(events[14].record.address % 64, 0u);
 }
 
+// No stack starts inside the agent, not even those of the allocations made
+// before its constructor ran (libstdc++'s start-up, for a C++ program).
+TEST(HeapEvents, NoStackHoldsTheAgentsOwnFrames) {
+  std::string db = scratch_dir("no_agent_frames") + "/run.db";
+  RunResult run = run_traced(db, {program_path("new_delete")});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  const std::vector<Event> events = read_events(db);
+  ASSERT_GT(events.size(), 10u);
+  size_t checked = 0;
+  for (const Event& e : events) {
+    if (e.record.stack == 0) continue;
+    for (const std::string& function : stack_functions(db, e.record.stack))
+      ASSERT_EQ(function.find("memtide::agent"), std::string::npos)
+          << "event " << e.record.seq << " has " << function;
+    ++checked;
+  }
+  EXPECT_GT(checked, 10u);
+  // The same by address, for builds where the agent's frames have no names:
+  // no frame of any stack lies in libmemtide.so (this program calls nothing
+  // through the agent).
+  EXPECT_EQ(query_int(db,
+                      "SELECT count(*) FROM stack_nodes n JOIN modules m ON n.ip >= m.base AND "
+                      "n.ip < m.base + m.size WHERE m.path LIKE '%libmemtide.so'"),
+            0);
+}
+
 TEST(HeapEvents, MappingsWithPartialUnmapsAndMremap) {
   std::string db = scratch_dir("mmap") + "/run.db";
   RunResult run = run_traced(db, {program_path("mmap_partial")});
