@@ -2,7 +2,8 @@
 # Records the traces memtide-gui's tests open: a short training run of the
 # sample MLP with a planted definite leak, the same run with activation
 # checkpointing (the Compare page's pair), and a forked pair of processes
-# (several traces of one run). Usage: make-fixtures.sh DIR MEMTIDE SAMPLE
+# (several traces of one run), and a run killed mid-training. Usage:
+# make-fixtures.sh DIR MEMTIDE SAMPLE
 set -euo pipefail
 dir=$1 memtide=$2 sample=$3
 rm -rf "$dir"
@@ -13,6 +14,15 @@ mkdir -p "$dir"
 mkdir -p "$dir/forked"
 "$memtide" run -o "$dir/forked/run.db" -- sh -c 'sort /etc/passwd >/dev/null; true' >/dev/null
 echo "not a trace" >"$dir/not-a-trace.db"
+# A run killed with SIGKILL in the middle of training: the trace holds what
+# the writer committed (at most 100 ms apart), and no end.
+agent="$(dirname "$memtide")/../lib/libmemtide.so"
+MEMTIDE_OUTPUT="$dir/killed.db" MEMTIDE_QUIET=1 LD_PRELOAD="$agent" \
+  "$sample" --steps 1000000 --log-every 0 >/dev/null &
+victim=$!
+sleep 1
+kill -9 "$victim"
+wait "$victim" || true
 # GPU memory without a GPU: the fake CUDA driver's program (built with the
 # CUDA headers only), one allocation of every kind on devices 0 and 1.
 fake_gpu="$(dirname "$memtide")/../tests/fake_cuda/gpu_every_kind"

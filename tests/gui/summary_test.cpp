@@ -80,6 +80,32 @@ TEST(SummaryModel, NumbersEqualTheCliJson) {
   EXPECT_EQ(raw(model, QString::fromStdString("layer." + best_path)), best);
 }
 
+// A run killed with SIGKILL: the summary says it ended without a final
+// flush, the exit scan did not run, and what was live is "not freed", with
+// the same bytes as the CLI's report of the same trace.
+TEST(SummaryModel, AKilledRunSaysSoAndKeepsWhatWasRecorded) {
+  SummaryModel model;
+  model.setOverview(test::overview("killed.db"));
+  const QModelIndex end = model.findKey("run.end");
+  ASSERT_TRUE(end.isValid());
+  EXPECT_TRUE(model.data(end.siblingAtColumn(SummaryModel::kValue))
+                  .toString()
+                  .startsWith("without a final flush"));
+  EXPECT_TRUE(model.findKey("leaks.scan").isValid());
+  const nlohmann::json info = cliJson({"info", "--json", fixture("killed.db")});
+  EXPECT_FALSE(info["ended_cleanly"].get<bool>());
+  EXPECT_EQ(raw(model, "run.events"), info["events"].get<uint64_t>());
+  EXPECT_GT(raw(model, "run.steps"), 0u);
+  const nlohmann::json report = cliJson({"report", fixture("killed.db"), "--json", "/dev/stdout"});
+  uint64_t not_freed = 0;
+  for (const auto& group : report["processes"][0]["leaks"]) {
+    EXPECT_EQ(group["category"], "not-freed");
+    not_freed += group["bytes"].get<uint64_t>();
+  }
+  EXPECT_GT(not_freed, 0u);
+  EXPECT_EQ(raw(model, "leaks.not-freed.bytes"), not_freed);
+}
+
 TEST(SummaryModel, EveryLinkNamesAPage) {
   SummaryModel model;
   model.setOverview(test::overview("train.db"));
