@@ -92,17 +92,22 @@ if want overhead; then
     PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 traced "overhead_${tag}_off" off python3 "$train"
     PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 traced "overhead_${tag}_hooks" hooks python3 "$train"
   done
-  # Steady-state step time of the engine: the difference between runs of 2200
-  # and 200 steps, over the 2000 steps between (start-up cancels out).
+  # Steady-state step time of the engine: it prints the median of its own
+  # per-step wall times (first steps left out). No pool is the worst case (a
+  # cudaMalloc and cudaFree per tensor); with --pool is how an engine runs.
+  # The last two variants tell the sampler's and the stacks' shares apart.
   for i in 1 2 3; do
-    for steps in 200 2200; do
-      bare "overhead_engine_bare_${steps}_$i" "$kit/apps/memtide-sample-mlp" --device cuda \
-        --steps "$steps"
-      traced "overhead_engine_off_${steps}_$i" off "$kit/apps/memtide-sample-mlp" --device cuda \
-        --steps "$steps"
-      traced "overhead_engine_hooks_${steps}_$i" hooks "$kit/apps/memtide-sample-mlp" \
-        --device cuda --steps "$steps"
+    for pool in nopool pool; do
+      flag=""; [ $pool = pool ] && flag=--pool
+      mlp=("$kit/apps/memtide-sample-mlp" --device cuda --steps 1500 $flag)
+      bare "overhead_engine_${pool}_bare_$i" "${mlp[@]}"
+      traced "overhead_engine_${pool}_off_$i" off "${mlp[@]}"
+      traced "overhead_engine_${pool}_hooks_$i" hooks "${mlp[@]}"
     done
+    MEMTIDE_SAMPLE_MS=0 traced "overhead_engine_nopool_nosampler_$i" hooks \
+      "$kit/apps/memtide-sample-mlp" --device cuda --steps 1500
+    MEMTIDE_STACK_DEPTH=0 traced "overhead_engine_nopool_nostacks_$i" hooks \
+      "$kit/apps/memtide-sample-mlp" --device cuda --steps 1500
   done
 fi
 

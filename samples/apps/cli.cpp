@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace samples {
 
@@ -230,6 +231,21 @@ std::string describe(const Config& c) {
   return s;
 }
 
+// "timing step_ms_median=0.7123 steps_timed=295": the steady-state step time,
+// leaving out the first steps (first-touch faults, cold caches, lazy library
+// loads), for overhead measurements that cancel start-up out.
+std::string describe_step_times(const std::vector<engine::StepRecord>& steps) {
+  const size_t skip = std::min<size_t>(5, steps.size() / 2);
+  std::vector<int64_t> times;
+  for (size_t i = skip; i < steps.size(); ++i) times.push_back(steps[i].wall_ns);
+  if (times.empty()) return "timing steps_timed=0";
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  char line[96];
+  std::snprintf(line, sizeof line, "timing step_ms_median=%.4f steps_timed=%zu",
+                static_cast<double>(times[times.size() / 2]) / 1e6, times.size());
+  return line;
+}
+
 }  // namespace
 
 int sample_main(Net net, int argc, char** argv) {
@@ -269,6 +285,7 @@ int sample_main(Net net, int argc, char** argv) {
         static_cast<double>(calls) / static_cast<double>(r.steps.size()), r.dataset_bytes,
         cfg.mmap_data ? "mmap" : "heap");
     if (!r.device_memory.empty()) std::printf("%s\n", r.device_memory.c_str());
+    std::printf("%s\n", describe_step_times(r.steps).c_str());
     std::printf("summary net=%s steps=%lld final_loss=%.6f accuracy=%.4f", net_name(net),
                 static_cast<long long>(cfg.steps), static_cast<double>(r.final_loss()),
                 r.eval.accuracy);

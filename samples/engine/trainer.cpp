@@ -3,6 +3,7 @@
 #include <memtide/annotate.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <ostream>
 
@@ -18,6 +19,7 @@ std::vector<StepRecord> train_loop(Sequential& model, Optimizer& opt, DataLoader
   for (int64_t step = options.first_step; step < options.first_step + options.steps; ++step) {
     memtide_step_begin(step);
     if (hooks.before_step) hooks.before_step(step);
+    const auto step_start = std::chrono::steady_clock::now();
     StepRecord rec;
     const AllocatorStats& stats = ctx.alloc.stats();
     const int64_t calls_before = stats.system_calls;
@@ -49,6 +51,9 @@ std::vector<StepRecord> train_loop(Sequential& model, Optimizer& opt, DataLoader
     }
     rec.peak_live = std::max(rec.peak_live, stats.peak_live_bytes);
     rec.system_calls = stats.system_calls - calls_before;
+    rec.wall_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - step_start)
+                      .count();
     records.push_back(rec);
     if (hooks.after_step) hooks.after_step(step);
     if (options.log && options.log_every > 0 && (step + 1) % options.log_every == 0) {

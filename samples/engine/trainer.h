@@ -21,6 +21,7 @@ struct StepRecord {
   int64_t peak_live = 0;           // high-water mark during the step
   int64_t live_after_loss = 0;     // before backward: the batch, saved activations, dlogits
   int64_t peak_live_backward = 0;  // high-water mark from the start of backward to its end
+  int64_t wall_ns = 0;             // the step's wall-clock time (steady clock)
 };
 
 // Optional callbacks, for tests and for the planted leaks of the samples.

@@ -98,6 +98,9 @@ TEST(Cli, EveryProgramEndsWithASummary) {
         << line;
     EXPECT_NE(line.find(" accuracy="), std::string::npos) << line;
     EXPECT_NE(line.find(" int8_accuracy="), std::string::npos) << line;
+    // Of 4 steps the first 2 are start-up; the median is over the other 2.
+    EXPECT_NE(r.out.find("\ntiming step_ms_median="), std::string::npos) << r.out;
+    EXPECT_NE(r.out.find(" steps_timed=2\n"), std::string::npos) << r.out;
   }
 }
 

@@ -135,22 +135,29 @@ if read("overhead_default_bare.out"):
                   f"GPU tracking adds {100 * (gpu_ratio - 1):.1f}%, all tracing {100 * (ms['hooks'] / ms['bare'] - 1):.1f}%")
         else:
             check(f"overhead torch {tag} (200 steps)", False, f"missing runs {ms}")
-    # Per-step time from the difference of 2200- and 200-step runs.
-    step_ms = {}
-    for m in ("bare", "off", "hooks"):
-        diffs = []
+    # The engine's own median step time, median of three runs per variant.
+    def engine_step_ms(variant):
+        times = []
         for i in (1, 2, 3):
-            long_run, short_run = wall_ms(f"overhead_engine_{m}_2200_{i}"), wall_ms(f"overhead_engine_{m}_200_{i}")
-            if long_run is not None and short_run is not None:
-                diffs.append((long_run - short_run) / 2000.0)
-        step_ms[m] = statistics.median(diffs) if diffs else None
-    if all(step_ms.values()):
-        check("overhead engine (steady-state step, no pool)", step_ms["hooks"] / step_ms["off"] < 1.05,
-              f"step_ms bare={step_ms['bare']:.4f} host-only={step_ms['off']:.4f} "
-              f"host+GPU={step_ms['hooks']:.4f} GPU tracking adds "
-              f"{100 * (step_ms['hooks'] / step_ms['off'] - 1):.1f}%")
-    else:
-        check("overhead engine (steady-state step, no pool)", False, f"missing runs {step_ms}")
+            m = re.search(r"timing step_ms_median=([0-9.]+)", read(f"overhead_engine_{variant}_{i}.out"))
+            if m:
+                times.append(float(m.group(1)))
+        return statistics.median(times) if times else None
+    for pool in ("nopool", "pool"):
+        ms = {m: engine_step_ms(f"{pool}_{m}") for m in ("bare", "off", "hooks")}
+        name = f"overhead engine {'no pool' if pool == 'nopool' else '--pool'} (steady-state step)"
+        if all(ms.values()):
+            detail = (f"step_ms bare={ms['bare']:.4f} host-only={ms['off']:.4f} "
+                      f"host+GPU={ms['hooks']:.4f} GPU tracking adds "
+                      f"{100 * (ms['hooks'] / ms['off'] - 1):.1f}%, all tracing "
+                      f"{100 * (ms['hooks'] / ms['bare'] - 1):.1f}%")
+            if pool == "nopool":
+                extra = {v: engine_step_ms(f"nopool_{v}") for v in ("nosampler", "nostacks")}
+                detail += "; host+GPU " + " ".join(
+                    f"{v}={t:.4f}" for v, t in extra.items() if t is not None)
+            check(name, ms["hooks"] / ms["off"] < 1.05, detail)
+        else:
+            check(name, False, f"missing runs {ms}")
 
 print(read("machine.txt").strip())
 print()
