@@ -20,14 +20,14 @@ if [ -z "$kit" ]; then
 fi
 kit=$(cd "$kit" && pwd)
 agent=$kit/lib/libmemtide.so
-memtide() { LD_LIBRARY_PATH=$kit/deps "$kit/bin/memtide" "$@"; }
+memtide() { LD_LIBRARY_PATH=$kit/cli-deps:$kit/deps "$kit/bin/memtide" "$@"; }
 export LD_LIBRARY_PATH=$kit/deps:${LD_LIBRARY_PATH:-}  # libunwind for the agent
 # libcublas for the carried binaries: the toolkit's, else PyTorch's wheel.
 for d in /usr/local/cuda/lib64 $(python3 -c 'import nvidia,os;print(os.path.dirname(nvidia.__file__))' 2>/dev/null)/cu13/lib; do
   [ -e "$d/libcublas.so.13" ] && export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d
 done
 elapsed() { echo $(( $(date +%s) - start )); }
-# GPU_CHECK_ONLY=app,engine,torch,profiler runs only those sections.
+# GPU_CHECK_ONLY=app,engine,torch,profiler,overhead runs only those sections.
 want() { [ -z "${GPU_CHECK_ONLY:-}" ] || [[ ",$GPU_CHECK_ONLY," == *",$1,"* ]]; }
 
 # traced NAME MODE CMD...: runs CMD under the agent, writes NAME.db, NAME.out/.err
@@ -83,20 +83,31 @@ want profiler && bare profiler_bare python3 "$root/scripts/gpu/torch_profiler.py
 want profiler && traced profiler_hooks hooks python3 "$root/scripts/gpu/torch_profiler.py"
 
 # 5. What GPU tracking adds: longer runs bare, traced without GPU tracking
-# (MEMTIDE_GPU=off: host only) and traced with it, side by side.
-if want overhead; then
-  for conf in default backend:cudaMallocAsync; do
+# (MEMTIDE_GPU=off: host only) and traced with it, side by side, the traced
+# runs interleaved OVERHEAD_REPS times (median of the runs' medians). The
+# sampler-off variant tells the sampler's share (NVML, pool queries) apart.
+# Sections: overhead = overhead-torch + overhead-engine.
+reps=${OVERHEAD_REPS:-3}
+if want overhead || want overhead-torch; then
+  for conf in ${OVERHEAD_TORCH_CONFS:-default backend:cudaMallocAsync}; do
     tag=${conf%%:*}
     [ "$conf" = default ] && conf=""
-    PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 bare "overhead_${tag}_bare" python3 "$train"
-    PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 traced "overhead_${tag}_off" off python3 "$train"
-    PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=200 traced "overhead_${tag}_hooks" hooks python3 "$train"
+    export PYTORCH_CUDA_ALLOC_CONF=$conf STEPS=400
+    bare "overhead_${tag}_bare_1" python3 "$train"
+    for i in $(seq "$reps"); do
+      traced "overhead_${tag}_off_$i" off python3 "$train"
+      traced "overhead_${tag}_hooks_$i" hooks python3 "$train"
+      MEMTIDE_SAMPLE_MS=0 traced "overhead_${tag}_nosampler_$i" hooks python3 "$train"
+    done
+    unset PYTORCH_CUDA_ALLOC_CONF STEPS
   done
+fi
+if want overhead || want overhead-engine; then
   # Steady-state step time of the engine: it prints the median of its own
   # per-step wall times (first steps left out). No pool is the worst case (a
   # cudaMalloc and cudaFree per tensor); with --pool is how an engine runs.
   # The last two variants tell the sampler's and the stacks' shares apart.
-  for i in 1 2 3; do
+  for i in $(seq "$reps"); do
     for pool in nopool pool; do
       flag=""; [ $pool = pool ] && flag=--pool
       mlp=("$kit/apps/memtide-sample-mlp" --device cuda --steps 1500 $flag)

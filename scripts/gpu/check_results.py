@@ -125,37 +125,48 @@ b, h = cuda_events("profiler_bare"), cuda_events("profiler_hooks")
 check("torch.profiler beside hooks keeps CUDA events", h > 0 and b > 0, f"bare={b} traced={h}")
 
 # 5. overhead of GPU tracking
-if read("overhead_default_bare.out"):
-    for tag in ("default", "backend"):
-        ms = {m: torch_line(f"overhead_{tag}_{m}").get("step_ms") for m in ("bare", "off", "hooks")}
-        if all(ms.values()):
-            gpu_ratio = ms["hooks"] / ms["off"]
-            check(f"overhead torch {tag} (200 steps)", gpu_ratio < 1.05,
-                  f"step_ms bare={ms['bare']:.3f} host-only={ms['off']:.3f} host+GPU={ms['hooks']:.3f} "
-                  f"GPU tracking adds {100 * (gpu_ratio - 1):.1f}%, all tracing {100 * (ms['hooks'] / ms['bare'] - 1):.1f}%")
-        else:
-            check(f"overhead torch {tag} (200 steps)", False, f"missing runs {ms}")
-    # The engine's own median step time, median of three runs per variant.
-    def engine_step_ms(variant):
-        times = []
-        for i in (1, 2, 3):
-            m = re.search(r"timing step_ms_median=([0-9.]+)", read(f"overhead_engine_{variant}_{i}.out"))
-            if m:
-                times.append(float(m.group(1)))
-        return statistics.median(times) if times else None
+def median_of_runs(prefix, pattern):
+    """The median over runs PREFIX_1, PREFIX_2, ... of the number PATTERN finds."""
+    values = []
+    for i in range(1, 10):
+        m = re.search(pattern, read(f"{prefix}_{i}.out"))
+        if m:
+            values.append(float(m.group(1)))
+    return statistics.median(values) if values else None
+
+
+def overhead_detail(ms, extra):
+    detail = (f"step_ms bare={ms['bare']:.4f} host-only={ms['off']:.4f} "
+              f"host+GPU={ms['hooks']:.4f} GPU tracking adds "
+              f"{100 * (ms['hooks'] / ms['off'] - 1):.1f}%, all tracing "
+              f"{100 * (ms['hooks'] / ms['bare'] - 1):.1f}%")
+    known = {v: t for v, t in extra.items() if t is not None}
+    if known:
+        detail += "; host+GPU " + " ".join(f"{v}={t:.4f}" for v, t in known.items())
+    return detail
+
+
+torch_step = r'"step_ms": ([0-9.]+)'
+for tag in ("default", "backend"):
+    if not read(f"overhead_{tag}_bare_1.out"):
+        continue
+    ms = {m: median_of_runs(f"overhead_{tag}_{m}", torch_step) for m in ("bare", "off", "hooks")}
+    name = f"overhead torch {tag} (steady-state step)"
+    if all(ms.values()):
+        extra = {"nosampler": median_of_runs(f"overhead_{tag}_nosampler", torch_step)}
+        check(name, ms["hooks"] / ms["off"] < 1.05, overhead_detail(ms, extra))
+    else:
+        check(name, False, f"missing runs {ms}")
+engine_step = r"timing step_ms_median=([0-9.]+)"
+if read("overhead_engine_nopool_bare_1.out"):
     for pool in ("nopool", "pool"):
-        ms = {m: engine_step_ms(f"{pool}_{m}") for m in ("bare", "off", "hooks")}
+        ms = {m: median_of_runs(f"overhead_engine_{pool}_{m}", engine_step)
+              for m in ("bare", "off", "hooks")}
         name = f"overhead engine {'no pool' if pool == 'nopool' else '--pool'} (steady-state step)"
         if all(ms.values()):
-            detail = (f"step_ms bare={ms['bare']:.4f} host-only={ms['off']:.4f} "
-                      f"host+GPU={ms['hooks']:.4f} GPU tracking adds "
-                      f"{100 * (ms['hooks'] / ms['off'] - 1):.1f}%, all tracing "
-                      f"{100 * (ms['hooks'] / ms['bare'] - 1):.1f}%")
-            if pool == "nopool":
-                extra = {v: engine_step_ms(f"nopool_{v}") for v in ("nosampler", "nostacks")}
-                detail += "; host+GPU " + " ".join(
-                    f"{v}={t:.4f}" for v, t in extra.items() if t is not None)
-            check(name, ms["hooks"] / ms["off"] < 1.05, detail)
+            extra = {v: median_of_runs(f"overhead_engine_{pool}_{v}", engine_step)
+                     for v in ("nosampler", "nostacks")}
+            check(name, ms["hooks"] / ms["off"] < 1.05, overhead_detail(ms, extra))
         else:
             check(name, False, f"missing runs {ms}")
 
