@@ -2,7 +2,7 @@
 """Turns the raw results of bench/run-benchmarks.sh into docs/benchmarks.md.
 
 Reads the results TSV (one row per run: workload, mode, run, status, wall
-seconds, peak RSS KiB, trace bytes, events, unfreed blocks, live_peak printed
+seconds, peak RSS KiB, trace bytes, events, peak live heap blocks in the trace, live_peak printed
 by the workload), computes medians and ratios, checks the issue's targets and
 writes the Markdown report. Only the standard library is used.
 """
@@ -131,7 +131,7 @@ class Workload:
             b = s[m]["bytes"]
             s[m]["bpe"] = b / self.events if b is not None and self.events else None
         live = [num(r["live_peak"]) for r in self.rows["bare"] + self.rows["memtide"]]
-        live += [num(r["unfreed_blocks"]) for r in self.rows["memtide"]]
+        live += [num(r["trace_live_peak"]) for r in self.rows["memtide"]]
         live = [x for x in live if x is not None]
         self.live = max(live) if live else 0
         self.live_from_program = any(num(r["live_peak"]) is not None for r in self.rows["bare"])
@@ -239,8 +239,9 @@ def main():
         "denominator).\n"
         "- Live allocations for the memory budget (64 MiB + 32 B per live allocation): the "
         "synthetic workloads print their peak live count (`live_peak=`); for the real programs "
-        "the count of blocks still allocated at exit from memtide's trace is used, a lower bound "
-        "of the peak, so that budget is if anything too strict.\n"
+        "it is the most heap blocks live at once in memtide's trace of the run (`memtide info "
+        "--json`'s `peak_live_blocks`, of the run's process with the most; the largest over the "
+        "traced runs, which agree for a deterministic program).\n"
         "- Sizes: %s\n"
         "- A profiled run that takes more than 25x the bare time (2 min at least) is killed and "
         "counted as not completed; that mode's later runs of the workload are skipped.\n"
@@ -329,7 +330,7 @@ def main():
             ok = sm["extra_mib"] is not None and sm["extra_mib"] <= w.mem_budget_mib
             cells.append("%s: %s MiB ≤ %s MiB (%d live%s)" % (
                 verdict(ok), fmt(sm["extra_mib"], ".1f"), fmt(w.mem_budget_mib, ".1f"), w.live,
-                "" if w.live_from_program else ", blocks live at exit"))
+                "" if w.live_from_program else ", peak live blocks in the trace"))
         tally["pass" if ok else "fail"] += 1
         # 3. bytes per event vs the smaller heaptrack compressed trace
         bars = [b for b in (w.s["heaptrack"]["bpe"], w.s["heaptrack-inline"]["bpe"]) if b]
@@ -407,7 +408,7 @@ def main():
             extra_lines.append("memtide's extra peak RssAnon %.1f MiB, RssFile %.1f MiB "
                                "(sampled run)" % (w.anon_extra, w.file_extra))
         extra_lines.append("live allocations used for the budget: %d (%s)" % (
-            w.live, "printed by the workload" if w.live_from_program else "blocks live at exit"))
+            w.live, "printed by the workload" if w.live_from_program else "peak live blocks in the trace"))
         if w.over_ratio is not None:
             extra_lines.append("overhead ratio memtide/heaptrack: %.2f" % w.over_ratio)
         ref = REFERENCE_HEAPTRACK.get(w.name)
@@ -418,13 +419,13 @@ def main():
     o.append("## All runs\n")
     o.append("<details><summary>raw rows (results.tsv)</summary>\n")
     o.append("| workload | mode | run | status | wall s | peak RSS KiB | trace bytes | events | "
-             "unfreed at exit | live_peak | RssAnon peak KiB | RssFile peak KiB |")
+             "trace live peak | live_peak | RssAnon peak KiB | RssFile peak KiB |")
     o.append("|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|")
     with open(a.results) as f:
         for row in csv.DictReader(f, delimiter="\t", quoting=csv.QUOTE_NONE):
             o.append("| " + " | ".join(row.get(k) or "" for k in (
                 "workload", "mode", "run", "status", "wall_s", "maxrss_kib", "trace_bytes",
-                "events", "unfreed_blocks", "live_peak", "anon_peak_kib", "file_peak_kib")) + " |")
+                "events", "trace_live_peak", "live_peak", "anon_peak_kib", "file_peak_kib")) + " |")
     o.append("\n</details>\n")
 
     # The analysis and GUI benchmarks (bench/analysis-benchmark.sh,

@@ -260,12 +260,14 @@ workload_prep() {
 }
 
 # ------------------------------------------------------------ measuring ----
-printf 'workload\tmode\trun\tstatus\twall_s\tmaxrss_kib\ttrace_bytes\tevents\tunfreed_blocks\tlive_peak\tanon_peak_kib\tfile_peak_kib\n' > "$RESULTS"
+printf 'workload\tmode\trun\tstatus\twall_s\tmaxrss_kib\ttrace_bytes\tevents\ttrace_live_peak\tlive_peak\tanon_peak_kib\tfile_peak_kib\n' > "$RESULTS"
 
-# memtide_trace_stats STEM: "bytes events unfreed" summed over STEM.db and the
-# children's STEM.*.db (and any -wal left by a killed run).
+# memtide_trace_stats STEM: "bytes events live" summed over STEM.db and the
+# children's STEM.*.db (and any -wal left by a killed run); live is the most
+# heap blocks live at once in any one of those processes (memtide info's
+# peak_live_blocks), the count the agent's memory budget is per.
 memtide_trace_stats() {
-  local stem="$1" bytes=0 events=0 unfreed=0 f s
+  local stem="$1" bytes=0 events=0 live=0 f s
   shopt -s nullglob
   for f in "$stem".db "$stem".*.db "$stem".db-wal "$stem".*.db-wal; do
     [[ -f $f ]] && bytes=$((bytes + $(stat -c %s "$f")))
@@ -276,14 +278,14 @@ memtide_trace_stats() {
 import json, sys
 try:
     d = json.load(sys.stdin)
-    print(d.get("counters", {}).get("events", d.get("events", 0)), d.get("unfreed_blocks", 0))
+    print(d.get("counters", {}).get("events", d.get("events", 0)), d.get("peak_live_blocks", 0))
 except Exception:
     print(0, 0)' || echo "0 0")"
     events=$((events + ${s% *}))
-    [[ $f == "$stem".db ]] && unfreed=${s#* }
+    (( ${s#* } > live )) && live=${s#* }
   done
   shopt -u nullglob
-  echo "$bytes $events $unfreed"
+  echo "$bytes $events $live"
 }
 
 # run_measured WORKLOAD MODE RUN LIMIT_S: runs the workload once and appends a
@@ -291,7 +293,7 @@ except Exception:
 run_measured() {
   local w="$1" mode="$2" run="$3" limit="$4"
   local tag="$WORK_DIR/logs/$w.$mode.$run" tf rc status wall rss
-  local bytes="" events="" unfreed="" live=""
+  local bytes="" events="" trace_live="" live=""
   mkdir -p "$WORK_DIR/logs" "$WORK_DIR/traces"
   workload_prep "$w"
   tf="$tag.time"
@@ -328,7 +330,7 @@ run_measured() {
   live="$(grep -o 'live_peak=[0-9]*' "$tag.out" | head -1 | cut -d= -f2 || true)"
   case "$mode" in
     memtide)
-      read -r bytes events unfreed < <(memtide_trace_stats "$stem")
+      read -r bytes events trace_live < <(memtide_trace_stats "$stem")
       rm -f "$stem".db* "$stem".*.db* ;;
     heaptrack|heaptrack-inline)
       local f
@@ -343,7 +345,7 @@ run_measured() {
       rm -f "$stem".raw.zst "$stem".raw.gz "$stem".zst "$stem".gz ;;
   esac
   printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t\t\n' "$w" "$mode" "$run" "$status" "$wall" "$rss" \
-    "${bytes:-}" "${events:-}" "${unfreed:-}" "${live:-}" >> "$RESULTS"
+    "${bytes:-}" "${events:-}" "${trace_live:-}" "${live:-}" >> "$RESULTS"
   log "$w $mode run $run: $status ${wall}s ${rss} KiB${bytes:+ trace ${bytes} B}${events:+ events ${events}}"
   LAST_STATUS="$status"
   LAST_WALL="$wall"

@@ -15,16 +15,26 @@ inline uint64_t mix(uint64_t h) {
   return h;
 }
 
+inline uint64_t key_hash(uint32_t parent, uint64_t ip) {
+  return mix(ip * 31 + parent);
+}
+
+// The index slot of a key: the hash's high bits scaled onto [0, capacity),
+// which works for any capacity (the per-thread edge cache's is a power of 2).
 inline size_t slot_of(uint32_t parent, uint64_t ip, size_t capacity) {
-  return mix(ip * 31 + parent) & (capacity - 1);
+  return static_cast<size_t>((static_cast<unsigned __int128>(key_hash(parent, ip)) * capacity) >>
+                             64);
 }
 
 constexpr uint32_t kIdBits = 24;
 constexpr uint32_t kIdMask = (1u << kIdBits) - 1;
 
+// The tag takes the hash's low bits: the slot took its high ones.
 inline uint32_t tag_of(uint32_t parent, uint64_t ip) {
-  return static_cast<uint32_t>(mix(ip * 31 + parent) >> 56) << kIdBits;
+  return static_cast<uint32_t>(key_hash(parent, ip) & 0xff) << kIdBits;
 }
+
+constexpr size_t kIndexGranule = 4096;  // slots: one page of 4-byte slots
 
 }  // namespace
 
@@ -108,11 +118,9 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
 }
 
 uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
-  // Grow at 3/4 load: with 4-byte slots that is ~5 bytes of index per node.
-  if ((index_used_ + 1) * 4 > index_capacity_ * 3 && !grow_index()) return 0;
-  const size_t mask = index_capacity_ - 1;
+  if ((index_used_ + 1) * 5 > index_capacity_ * 4 && !grow_index()) return 0;
   const uint32_t tag = tag_of(parent, ip);
-  for (size_t s = slot_of(parent, ip, index_capacity_);; s = (s + 1) & mask) {
+  for (size_t s = slot_of(parent, ip, index_capacity_);; s = s + 1 == index_capacity_ ? 0 : s + 1) {
     const uint32_t entry = index_[s];
     if (entry == 0) {
       if (nodes_.size() >= kIdMask) return 0;  // ids must fit in 24 bits
@@ -125,20 +133,21 @@ uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
     if ((entry & ~kIdMask) != tag) continue;
     const uint32_t id = entry & kIdMask;
     const StackNode& n = node(id);
-    if (n.ip == ip && n.parent == parent) return id;
+    if (n.parent == parent && n.ip() == ip) return id;
   }
 }
 
 bool StackTable::grow_index() {
-  size_t capacity = index_capacity_ ? index_capacity_ * 2 : 16384;
+  size_t capacity = index_capacity_ ? index_capacity_ + index_capacity_ / 2 : 4 * kIndexGranule;
+  capacity = (capacity + kIndexGranule - 1) / kIndexGranule * kIndexGranule;
   auto* slots = static_cast<uint32_t*>(map_zeroed(capacity * sizeof(uint32_t)));
   if (slots == nullptr) return false;
   for (size_t i = 0; i < index_capacity_; ++i) {
     const uint32_t entry = index_[i];
     if (entry == 0) continue;
     const StackNode& n = node(entry & kIdMask);
-    size_t s = slot_of(n.parent, n.ip, capacity);
-    while (slots[s] != 0) s = (s + 1) & (capacity - 1);
+    size_t s = slot_of(n.parent, n.ip(), capacity);
+    while (slots[s] != 0) s = s + 1 == capacity ? 0 : s + 1;
     slots[s] = entry;
   }
   if (index_ != nullptr) unmap(index_, index_capacity_ * sizeof(uint32_t));

@@ -16,13 +16,26 @@
 
 namespace memtide::agent {
 
-// 12 bytes: programs like a Python interpreter importing PyTorch create
+// 10 bytes: programs like a Python interpreter importing PyTorch create
 // millions of nodes, so every byte per node counts against the agent's budget.
+// An instruction pointer is a canonical address: 48 bits hold it (user space
+// is below 2^47 on x86-64 and 2^48 on AArch64), sign-extended on the way out
+// so that a kernel-half address (the vsyscall page) survives too.
 struct __attribute__((packed)) StackNode {
-  uint64_t ip;
+  uint32_t ip_low;
+  uint16_t ip_high;
   uint32_t parent;  // 0 = root
+
+  StackNode() = default;
+  StackNode(uint64_t ip, uint32_t parent_id)
+      : ip_low(static_cast<uint32_t>(ip)), ip_high(static_cast<uint16_t>(ip >> 32)),
+        parent(parent_id) {}
+  uint64_t ip() const {
+    const uint64_t low48 = (uint64_t(ip_high) << 32) | ip_low;
+    return static_cast<uint64_t>(static_cast<int64_t>(low48 << 16) >> 16);
+  }
 };
-static_assert(sizeof(StackNode) == 12);
+static_assert(sizeof(StackNode) == 10);
 
 // Per-thread cache of recent stacks: hash of the frames -> leaf node id.
 struct StackCache {
@@ -76,10 +89,14 @@ class StackTable {
 
   SpinLock lock_;
   ChunkedArray<StackNode> nodes_;
-  // Open addressing, guarded by lock_. A 4-byte slot holds a node id in its
-  // low 24 bits (0 = empty) and 8 bits of the key's hash above them, so a
-  // probe reads a node (likely a cache miss in a large trie) only when the
-  // tag matches. Ids are therefore below 2^24: 16.7 million nodes.
+  // Open addressing with linear probing, guarded by lock_. A 4-byte slot
+  // holds a node id in its low 24 bits (0 = empty) and 8 bits of the key's
+  // hash above them, so a probe reads a node (likely a cache miss in a large
+  // trie) only when the tag matches. Ids are therefore below 2^24: 16.7
+  // million nodes. The capacity is any multiple of 4096 slots (a hash is
+  // mapped onto it by multiplication, not by a mask) and grows by half at
+  // 4/5 load: the index costs 5 to 7.5 bytes a node, where doubling a power
+  // of two at 3/4 load cost 5.3 to 10.7 and, while growing, 16 more.
   uint32_t* index_ = nullptr;
   size_t index_capacity_ = 0;
   size_t index_used_ = 0;

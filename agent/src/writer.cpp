@@ -284,7 +284,7 @@ void Writer::write_node(uint32_t id) {
   const StackNode& node = stack_table().node(id);
   sqlite3_bind_int64(insert_node_, 1, id);
   sqlite3_bind_int64(insert_node_, 2, node.parent);
-  sqlite3_bind_int64(insert_node_, 3, static_cast<int64_t>(node.ip));
+  sqlite3_bind_int64(insert_node_, 3, static_cast<int64_t>(node.ip()));
   sqlite3_step(insert_node_);
   sqlite3_reset(insert_node_);
 }

@@ -130,6 +130,7 @@ TraceSummary summarize(const TraceFile& trace) {
         }
     }
     s.peak_heap_bytes = std::max(s.peak_heap_bytes, live_bytes);
+    s.peak_live_blocks = std::max<uint64_t>(s.peak_live_blocks, live_heap.size());
   });
   s.unfreed_blocks = live_heap.size();
   s.unfreed_bytes = live_bytes;
@@ -164,7 +165,8 @@ std::string format_summary_text(const TraceSummary& s) {
       s.pools);
   add("stacks:         %" PRIu64 " trie nodes, %" PRIu64 " modules\n", s.stack_nodes, s.modules);
   add("samples:        %" PRIu64 "\n", s.samples);
-  add("peak heap:      %s requested\n", human_bytes(s.peak_heap_bytes).c_str());
+  add("peak heap:      %s requested; at most %" PRIu64 " blocks live at once\n",
+      human_bytes(s.peak_heap_bytes).c_str(), s.peak_live_blocks);
   add("not freed:      %" PRIu64 " heap blocks (%s), %" PRIu64 " mappings (%s)\n", s.unfreed_blocks,
       human_bytes(s.unfreed_bytes).c_str(), s.unfreed_mappings,
       human_bytes(s.unfreed_mapped_bytes).c_str());
@@ -201,6 +203,7 @@ std::string format_summary_json(const TraceSummary& s) {
   j["modules"] = s.modules;
   j["samples"] = s.samples;
   j["peak_heap_bytes"] = s.peak_heap_bytes;
+  j["peak_live_blocks"] = s.peak_live_blocks;
   j["unfreed_blocks"] = s.unfreed_blocks;
   j["unfreed_bytes"] = s.unfreed_bytes;
   j["unfreed_mappings"] = s.unfreed_mappings;

@@ -11,7 +11,7 @@ namespace {
 
 std::vector<uint64_t> unwind(const StackTable& table, uint32_t id) {
   std::vector<uint64_t> ips;
-  for (; id != 0; id = table.node(id).parent) ips.push_back(table.node(id).ip);
+  for (; id != 0; id = table.node(id).parent) ips.push_back(table.node(id).ip());
   return ips;
 }
 
@@ -103,6 +103,37 @@ TEST(StackTable, SharedOuterFramesResolveToTheRightStack) {
     const uint32_t id = table.intern(frames.data(), uint32_t(frames.size()), cache);
     ASSERT_EQ(unwind(table, id), frames) << "round " << round;
   }
+}
+
+// Nodes keep 48 bits of an instruction pointer: every canonical address
+// comes back whole, the top of user space and the kernel half (the vsyscall
+// page some old binaries call through) alike.
+TEST(StackTable, CanonicalAddressesSurviveTheCompactNode) {
+  StackTable table;
+  const uint64_t frames[] = {0xffffffffff600400ULL, 0x7ffffffff000ULL, 0x555555554000ULL, 0x1};
+  const uint32_t id = table.intern(frames, 4, nullptr);
+  ASSERT_NE(id, 0u);
+  EXPECT_EQ(unwind(table, id), std::vector<uint64_t>(frames, frames + 4));
+}
+
+// The shared index grows by half many times over (its capacities are not
+// powers of two): every node stays findable under the id it was given, and
+// no key is ever stored twice.
+TEST(StackTable, NodesStayFindableAcrossIndexGrowth) {
+  StackTable table;
+  constexpr uint32_t kStacks = 300000;
+  std::vector<uint32_t> ids(kStacks);
+  for (uint32_t i = 0; i < kStacks; ++i) {
+    const uint64_t frames[] = {0x400000 + 16 * uint64_t(i), 0x7f0000001000ULL + (i % 7)};
+    ids[i] = table.intern(frames, 2, nullptr);
+    ASSERT_NE(ids[i], 0u);
+  }
+  EXPECT_EQ(table.published_count(), kStacks + 7);  // 7 shared outer frames
+  for (uint32_t i = 0; i < kStacks; ++i) {
+    const uint64_t frames[] = {0x400000 + 16 * uint64_t(i), 0x7f0000001000ULL + (i % 7)};
+    ASSERT_EQ(table.intern(frames, 2, nullptr), ids[i]) << i;
+  }
+  EXPECT_EQ(table.published_count(), kStacks + 7);
 }
 
 }  // namespace

@@ -35,5 +35,26 @@ TEST(DescribeTrace, TablesAloneGiveTheSpanAndCountsOfSummarize) {
   EXPECT_EQ(quick.unfreed_bytes, 0u);
 }
 
+TEST(Summarize, PeakLiveBlocksIsTheMostBlocksLiveAtOnce) {
+  test::SyntheticTrace synthetic("peak_live_blocks");
+  synthetic.add(EventKind::kMalloc, 0x1000, 64);
+  synthetic.add(EventKind::kMalloc, 0x2000, 8);
+  synthetic.add(EventKind::kMalloc, 0x3000, 8);  // three live
+  synthetic.add(EventKind::kFree, 0x2000, 0);
+  synthetic.add(EventKind::kFree, 0x3000, 0);
+  synthetic.add(EventKind::kMalloc, 0x4000, 512);  // two live, but the most bytes
+  synthetic.add(EventKind::kFree, 0x9000, 0);      // unknown: changes nothing
+  TraceFile trace(synthetic.write());
+
+  const TraceSummary s = summarize(trace);
+  EXPECT_EQ(s.peak_live_blocks, 3u);
+  EXPECT_EQ(s.peak_heap_bytes, 576u);
+  EXPECT_EQ(s.unfreed_blocks, 2u);
+  EXPECT_EQ(s.frees_of_unknown_pointers, 1u);
+  EXPECT_NE(format_summary_text(s).find("at most 3 blocks live at once"), std::string::npos);
+  EXPECT_NE(format_summary_json(s).find("\"peak_live_blocks\": 3"), std::string::npos)
+      << format_summary_json(s);
+}
+
 }  // namespace
 }  // namespace memtide::analysis

@@ -40,6 +40,7 @@ struct TraceSummary {
   uint64_t unfreed_mappings = 0, unfreed_mapped_bytes = 0;
   uint64_t frees_of_unknown_pointers = 0;
   uint64_t peak_heap_bytes = 0;
+  uint64_t peak_live_blocks = 0;  // the most heap blocks live at one time
   std::map<std::string, int64_t> counters;
 
   double duration_seconds() const {
@@ -51,7 +52,8 @@ TraceSummary summarize(const TraceFile& trace);
 
 // The same without a pass over the events: what the tables say, with the
 // event count and the first and last event times from the pages table.
-// by_kind, steps, the pairing of allocations and frees and peak_heap_bytes
+// by_kind, steps, the pairing of allocations and frees, peak_heap_bytes and
+// peak_live_blocks
 // stay empty (a viewer's quick overview).
 TraceSummary describe_trace(const TraceFile& trace);
 
