@@ -5,7 +5,9 @@
 
 namespace memtide::agent {
 
-bool g_event_clock_is_tsc = false;
+// Read by every hook: a line of its own, so that no data another thread
+// writes often can land beside it.
+alignas(64) bool g_event_clock_is_tsc = false;
 
 namespace {
 

@@ -10,10 +10,11 @@ namespace memtide::agent {
 
 RealFunctions real;
 
+// dlsym needs a few hundred bytes; 64 KiB leaves room for other early callers.
+alignas(64) unsigned char g_bootstrap_pool[kBootstrapPoolBytes];
+
 namespace {
 
-// dlsym needs a few hundred bytes; 64 KiB leaves room for other early callers.
-alignas(64) unsigned char g_bootstrap_pool[64 * 1024];
 std::atomic<size_t> g_bootstrap_used{0};
 std::atomic<int> g_resolve_state{0};  // 0 = not started, 1 = resolving, 2 = done
 
@@ -41,11 +42,6 @@ size_t bootstrap_block_size(const void* p) {
   return size;
 }
 
-bool is_bootstrap_block(const void* p) {
-  auto addr = reinterpret_cast<uintptr_t>(p);
-  auto base = reinterpret_cast<uintptr_t>(g_bootstrap_pool);
-  return addr >= base && addr < base + sizeof(g_bootstrap_pool);
-}
 
 void resolve_real_functions() {
   int expected = 0;

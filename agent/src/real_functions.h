@@ -8,6 +8,7 @@
 #include <sys/types.h>
 
 #include <cstddef>
+#include <cstdint>
 
 namespace memtide::agent {
 
@@ -29,7 +30,16 @@ inline bool real_functions_ready() {
 // dlsym allocates before malloc is resolved: a small static pool serves those
 // requests, and free/realloc must recognise its blocks.
 void* bootstrap_alloc(size_t size, size_t alignment = 16);
-bool is_bootstrap_block(const void* p);
 size_t bootstrap_block_size(const void* p);
+
+constexpr size_t kBootstrapPoolBytes = 64 * 1024;
+extern unsigned char g_bootstrap_pool[kBootstrapPoolBytes];
+
+// Inline: every free asks.
+inline bool is_bootstrap_block(const void* p) {
+  const auto addr = reinterpret_cast<uintptr_t>(p);
+  const auto base = reinterpret_cast<uintptr_t>(g_bootstrap_pool);
+  return addr - base < kBootstrapPoolBytes;
+}
 
 }  // namespace memtide::agent

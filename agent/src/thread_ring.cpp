@@ -105,6 +105,7 @@ void wait_for_ring_space(ThreadRing* ring, uint64_t head) {
     struct timespec pause = {0, 50 * 1000};
     nanosleep(&pause, nullptr);
   }
+  ring->tail_seen = ring->tail.load(std::memory_order_acquire);
 }
 
 void reset_rings_in_child(ThreadRing* keep) {

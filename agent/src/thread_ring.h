@@ -37,6 +37,10 @@ struct LiveCounters {
 
 struct alignas(64) ThreadRing {
   alignas(64) std::atomic<uint64_t> head{0};  // written by the producer
+  // The producer's last reading of `tail`, on the producer's own line: tail
+  // only grows, so a stale copy errs towards "full" and is re-read then, and
+  // the producer does not pull the writer's line over on every event.
+  uint64_t tail_seen = 0;
   alignas(64) std::atomic<uint64_t> tail{0};  // written by the writer
   alignas(64) std::atomic<int> state{0};
   uint32_t capacity = 0;   // power of two
@@ -73,8 +77,10 @@ void wait_for_ring_space(ThreadRing* ring, uint64_t head);
 inline void push_event(ThreadRing* ring, const EventRecord& event) {
   const uint64_t capacity = ring->capacity;
   const uint64_t head = ring->head.load(std::memory_order_relaxed);
-  if (__builtin_expect(head - ring->tail.load(std::memory_order_acquire) >= capacity, 0))
-    wait_for_ring_space(ring, head);
+  if (__builtin_expect(head - ring->tail_seen >= capacity, 0)) {
+    ring->tail_seen = ring->tail.load(std::memory_order_acquire);
+    if (head - ring->tail_seen >= capacity) wait_for_ring_space(ring, head);
+  }
   ring->records[head & (capacity - 1)] = event;
   ring->head.store(head + 1, std::memory_order_release);
   if (((head + 1) & ((capacity >> 1) - 1)) == 0) wake_writer();
