@@ -18,6 +18,20 @@ constexpr uint64_t kAddressLiteral = 0;
 constexpr uint64_t kAddressReused = 1;
 constexpr uint64_t kSizeZero = 0, kSizeOfReferenced = 1, kSizeLiteralBase = 2;
 
+// Where the next fresh heap block is likely to start: allocators carve new
+// blocks one after another (glibc: the block's size plus an 8-byte header,
+// rounded up to 16, at least 32 bytes), so a heap allocation's literal
+// address is coded relative to the end of the previous fresh block (MTP2).
+// Other literals stay relative to the previous literal.
+struct FreshBlockBase {
+  uint64_t next = 0;
+  void after_fresh(const EventRecord& e) {
+    uint64_t chunk = (e.size + 8 + 15) & ~uint64_t{15};
+    if (chunk < 32 || e.size > (uint64_t{1} << 48)) chunk = 32;
+    next = e.address + chunk;
+  }
+};
+
 void put_u32(uint8_t* p, uint32_t v) {
   std::memcpy(p, &v, 4);
 }
@@ -227,6 +241,7 @@ size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_un
   }
 
   ReuseModel model;
+  FreshBlockBase fresh;
   prev = 0;
   for (uint32_t i = 0; i < n; ++i) {
     const EventRecord& e = events[i];
@@ -237,8 +252,11 @@ size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_un
       pos += varint::put(out + pos, uint64_t{reference_[i]} + 1);
     } else {
       out[pos++] = kAddressLiteral;
-      pos += varint::put(out + pos, varint::zigzag(static_cast<int64_t>(e.address - prev)));
+      const bool heap = is_heap_allocation(e.kind);
+      const uint64_t base = heap ? fresh.next : prev;
+      pos += varint::put(out + pos, varint::zigzag(static_cast<int64_t>(e.address - base)));
       prev = e.address;
+      if (heap) fresh.after_fresh(e);
     }
     model.observe(e, reference_[i] ? &events[i - reference_[i]] : nullptr);
   }
@@ -255,10 +273,12 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     error = "page body of " + std::to_string(size) + " bytes is shorter than its header";
     return false;
   }
-  if (get_u32(body) != kPageMagic) {
-    error = "page body does not start with the MTP1 magic";
+  const uint32_t magic = get_u32(body);
+  if (magic != kPageMagic && magic != kPageMagicV1) {
+    error = "page body does not start with the MTP2 (or MTP1) magic";
     return false;
   }
+  const bool fresh_block_literals = magic == kPageMagic;
   const uint32_t n = get_u32(body + 4);
   const uint32_t time_unit = get_u32(body + 24);
   if (time_unit == 0) {
@@ -311,6 +331,7 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
   }
   std::vector<uint32_t> reference(n, 0);
   ReuseModel model;
+  FreshBlockBase fresh;
   prev = 0;
   for (uint32_t i = 0; i < n; ++i) {
     if (!varint::get(&p, end, v)) return truncated("address");
@@ -329,7 +350,10 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
       events[i].address = events[i - distance].address;
     } else {
       if (!varint::get(&p, end, v)) return truncated("address");
-      events[i].address = prev += static_cast<uint64_t>(varint::unzigzag(v));
+      const bool heap = fresh_block_literals && is_heap_allocation(events[i].kind);
+      events[i].address = (heap ? fresh.next : prev) + static_cast<uint64_t>(varint::unzigzag(v));
+      prev = events[i].address;
+      if (heap) fresh.after_fresh(events[i]);
     }
     if (is_deallocation(events[i].kind)) {
       const uint64_t code = size_codes[i];

@@ -104,7 +104,7 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   size_t size = encode_page_body({&e, 1}, body);
   // 32-byte header, kind byte, seq, time, size, address tag + literal, stack, scope, aux
   ASSERT_EQ(size, 32u + 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1);
-  EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP1");
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP2");
   EXPECT_EQ(body[4], 1);
   EXPECT_EQ(body[8], 0x08);
   EXPECT_EQ(body[15], 0x01);
@@ -179,13 +179,71 @@ TEST(PageCodec, AllocationReusingAFreedBlockOfItsClassCostsOneByte) {
   const std::vector<uint8_t> sizes = {24, 100, 0, 20, 1, 104, 0x82, 0x20};
   EXPECT_EQ(std::vector<uint8_t>(body.begin() + 53, body.begin() + 61), sizes);
   // The address column: two literals, then back-reference 2 (tag 3), reuse
-  // (tag 1), back-reference 3 (tag 4), reuse (tag 1), and a literal.
-  const std::vector<uint8_t> addresses = {0, 0x80, 0x40, 0, 0x80, 0x40, 3, 1, 4, 1, 0};
+  // (tag 1), back-reference 3 (tag 4), reuse (tag 1), and a literal. The
+  // second literal is relative to where the first block ends (0x1000 + 32):
+  // zigzag(0x2000 - 0x1020) = 0x1fc0.
+  const std::vector<uint8_t> addresses = {0, 0x80, 0x40, 0, 0xc0, 0x3f, 3, 1, 4, 1, 0};
   EXPECT_EQ(std::vector<uint8_t>(body.begin() + 61, body.begin() + 72), addresses);
   std::vector<EventRecord> decoded;
   std::string error;
   ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
   for (size_t i = 0; i < events.size(); ++i) EXPECT_TRUE(same(decoded[i], events[i])) << i;
+}
+
+// Blocks carved one after another from fresh heap memory (glibc: size + 8
+// rounded up to 16) cost one byte of address each after the first.
+TEST(PageCodec, FreshBlocksCarvedInARowCostOneAddressByte) {
+  std::vector<EventRecord> events;
+  uint64_t address = 0x55555555a000ull;
+  for (uint64_t i = 0; i < 4; ++i) {
+    EventRecord e{};
+    e.seq = i + 1;
+    e.kind = EventKind::kMalloc;
+    e.address = address;
+    e.size = 40 + 16 * i;  // chunks of 48, 64, 80, 96 bytes
+    events.push_back(e);
+    address += (e.size + 8 + 15) / 16 * 16;
+  }
+  PageEncoder encoder;
+  std::vector<uint8_t> body;
+  const size_t size = encoder.encode(events, 1, body);
+  // After the header, 4 kinds, 4 seq, 4 time and 4 one-byte sizes: the first
+  // literal in full (7 varint bytes), then zigzag(0) for each of the others.
+  const size_t column = 32 + 4 * 4;
+  EXPECT_EQ(body[column], 0);
+  const std::vector<uint8_t> rest = {0, 0, 0, 0, 0, 0};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + column + 8, body.begin() + column + 14), rest);
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_TRUE(same(decoded[i], events[i])) << i;
+}
+
+// Traces written before MTP2 keep decoding: in an MTP1 body every address
+// literal is relative to the previous literal, allocations included.
+TEST(PageCodec, Mtp1BodiesStillDecode) {
+  const std::vector<uint8_t> body = {
+      'M', 'T', 'P', '1', 2, 0, 0, 0,  // magic, 2 events
+      7, 0, 0, 0, 0, 0, 0, 0,          // base seq 7
+      0, 0, 0, 0, 0, 0, 0, 0,          // base time 0
+      1, 0, 0, 0, 0, 0, 0, 0,          // time unit 1, reserved
+      1, 1,                            // kinds: malloc, malloc
+      0, 1,                            // seq deltas
+      0, 0,                            // time deltas
+      64, 64,                          // sizes
+      0, 0x80, 0x80, 0x08,             // literal zigzag(0x10000) from 0
+      0, 0x80, 0x80, 0x08,             // literal zigzag(0x10000) from the previous literal
+      1, 1,                            // stacks: id 0 each (code id + 1)
+      0, 0,                            // scopes
+      0, 0};                           // aux
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), body.size(), decoded, error)) << error;
+  ASSERT_EQ(decoded.size(), 2u);
+  EXPECT_EQ(decoded[0].address, 0x10000u);
+  EXPECT_EQ(decoded[1].address, 0x20000u);
+  EXPECT_EQ(decoded[1].seq, 8u);
+  EXPECT_EQ(decoded[1].size, 64u);
 }
 
 TEST(PageCodec, TimeUnitFallsBackWhenDeltasAreNotMultiples) {

@@ -3,7 +3,7 @@
 // "varint" is unsigned LEB128, "zz" a zigzag-mapped varint):
 //
 //   offset  size   field
-//   0       4      magic "MTP1" (0x4d 0x54 0x50 0x31)
+//   0       4      magic "MTP2" (0x4d 0x54 0x50 0x32); "MTP1" still decodes
 //   4       4      u32 event count N (1 .. kMaxPageEvents)
 //   8       8      u64 base sequence number (seq of the first event)
 //   16      8      u64 base time in ns (time of the first event)
@@ -52,7 +52,10 @@
 
 namespace memtide {
 
-inline constexpr uint32_t kPageMagic = 0x3150544d;  // "MTP1"
+// "MTP2"; bodies of the older "MTP1" (every address literal relative to the
+// previous literal) still decode.
+inline constexpr uint32_t kPageMagic = 0x3250544d;
+inline constexpr uint32_t kPageMagicV1 = 0x3150544d;
 inline constexpr uint32_t kMaxPageEvents = 1u << 20;
 inline constexpr int kPageEncodingZstd = 1;
 
