@@ -83,7 +83,9 @@ inline void push_event(ThreadRing* ring, const EventRecord& event) {
   }
   ring->records[head & (capacity - 1)] = event;
   ring->head.store(head + 1, std::memory_order_release);
-  if (((head + 1) & ((capacity >> 1) - 1)) == 0) wake_writer();
+  // Every quarter ring: the writer takes whole pages of half a ring at most
+  // and leaves the rest for later, so it must look before the ring is full.
+  if (((head + 1) & ((capacity >> 2) - 1)) == 0) wake_writer();
 }
 
 // After fork, in the child: every ring but `keep` becomes free and empty.

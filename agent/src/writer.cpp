@@ -70,8 +70,11 @@ class Writer {
   sqlite3_stmt* prepare(const char* sql);
   void write_meta(const char* key, const char* text);
   void write_meta(const char* key, int64_t value);
-  void drain_rings();
-  void drain_ring(ThreadRing* ring);
+  // `whole`: every event now in the rings; otherwise only full pages, so
+  // that pages fill up between commits (zstd and the codec's models do better
+  // on full pages). Every commit follows a whole drain.
+  void drain_rings(bool whole);
+  void drain_ring(ThreadRing* ring, bool whole);
   void write_page(ThreadRing* ring, uint32_t count);
   void write_thread_row(ThreadRing* ring);
   void finish_thread(ThreadRing* ring);
@@ -320,14 +323,18 @@ void Writer::write_page(ThreadRing* ring, uint32_t count) {
   ++pages_written_;
 }
 
-void Writer::drain_ring(ThreadRing* ring) {
+void Writer::drain_ring(ThreadRing* ring, bool whole) {
   const uint64_t head = ring->head.load(std::memory_order_acquire);
   uint64_t tail = ring->tail.load(std::memory_order_relaxed);
-  if (head == tail) return;
+  // A full page; a small ring (MEMTIDE_RING_EVENTS) wakes the writer at half
+  // full, so half of it counts as full.
+  const uint64_t full_page = std::min<uint64_t>(kPageEvents, ring->capacity / 2);
+  if (head == tail || (!whole && head - tail < full_page)) return;
   if (!ring->row_written) write_thread_row(ring);
   const uint64_t mask = ring->capacity - 1;
   while (tail < head) {
     uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(head - tail, kPageEvents));
+    if (!whole && count < full_page) break;
     for (uint32_t i = 0; i < count; ++i) scratch_[i] = ring->records[(tail + i) & mask];
     for (uint32_t i = 0; i < count; ++i) {
       EventRecord& e = scratch_[i];
@@ -363,17 +370,21 @@ void Writer::finish_thread(ThreadRing* ring) {
   ring->state.store(static_cast<int>(RingState::kFree), std::memory_order_release);
 }
 
-void Writer::drain_rings() {
+void Writer::drain_rings(bool whole) {
   for (ThreadRing* ring = ring_list_head(); ring != nullptr; ring = ring->next) {
     const int state = ring->state.load(std::memory_order_acquire);
     if (state == static_cast<int>(RingState::kFree)) continue;
-    drain_ring(ring);
     if (state == static_cast<int>(RingState::kRetired)) {
-      drain_ring(ring);  // events published before the retire flag became visible
+      drain_ring(ring, true);
+      drain_ring(ring, true);  // events published before the retire flag became visible
       finish_thread(ring);
+    } else {
+      drain_ring(ring, whole);
     }
   }
-  if (options().leak_scan) live_set().end_cycle();
+  // A tombstone may go once every ring was drained whole after it was made:
+  // the allocation it outranks was published before the free, so it is in.
+  if (whole && options().leak_scan) live_set().end_cycle();
 }
 
 void Writer::drain_tables() {
@@ -646,7 +657,7 @@ void Writer::scan_for_leaks() {
     return;
   }
   run_leak_scan(leak_outcome_);
-  drain_rings();
+  drain_rings(true);
   drain_tables();
   write_leak_scan(leak_outcome_);
 }
@@ -688,13 +699,17 @@ void Writer::run() {
     const bool stopping = control.stop.load(std::memory_order_acquire);
     {
       std::lock_guard<std::mutex> lock(io_mutex);
+      const bool flushing = flush_target != control.flush_done.load();
+      // Commit every commit_ms / 2, so that nothing waits longer than
+      // commit_ms (plus one idle wake) to be committed.
+      const bool commit_due =
+          flushing || stopping || monotonic_ns() - last_commit_ns_ >= commit_ns / 2;
       // Every event drained below was stamped before this point.
       if (g_event_clock_is_tsc) tick_converter().calibrate();
-      drain_rings();
+      drain_rings(commit_due);
       drain_tables();  // after the rings: every stack an event names is published
       uint64_t now = monotonic_ns();
       if (sample_ns && now - last_sample_ns_ >= sample_ns) sample(now);
-      const bool flushing = flush_target != control.flush_done.load();
       const bool ending = stopping || (flushing && control.end_reason.load() != nullptr);
       if (ending && !leak_scan_written_) {
         scan_for_leaks();
@@ -706,7 +721,7 @@ void Writer::run() {
         refresh_thread_names();
       }
       if (flushing || stopping) write_end(now);
-      if (flushing || stopping || now - last_commit_ns_ >= commit_ns / 2) commit();
+      if (commit_due) commit();
       if (stopping)
         finalize();
       else if (flushing && control.end_reason.load() != nullptr)

@@ -30,11 +30,20 @@ TEST(TickConverter, RealClockAgreesWithinAMicrosecond) {
   struct timespec pause = {0, 20 * 1000 * 1000};
   nanosleep(&pause, nullptr);
   converter.calibrate();
-  uint64_t ticks = event_ticks();
-  uint64_t ns = monotonic_clock_ns();
+  // The tick reading is bracketed by two clock readings; a preemption between
+  // them (likely under a sanitizer on a loaded machine) widens the bracket,
+  // so the narrowest of a few tries is kept.
+  uint64_t ticks = 0, before = 0, after = UINT64_MAX / 2;
+  for (int attempt = 0; attempt < 50 && after - before > 2000; ++attempt) {
+    const uint64_t b = monotonic_clock_ns();
+    const uint64_t t = event_ticks();
+    const uint64_t a = monotonic_clock_ns();
+    if (a - b < after - before) ticks = t, before = b, after = a;
+  }
   converter.calibrate();
-  int64_t error = int64_t(converter.to_ns(ticks)) - int64_t(ns);
-  EXPECT_LT(std::abs(error), 1000) << error;
+  const int64_t error = int64_t(converter.to_ns(ticks)) - int64_t(before + (after - before) / 2);
+  EXPECT_LT(std::abs(error), 1000 + int64_t(after - before) / 2)
+      << error << " (bracket " << after - before << " ns)";
 }
 
 }  // namespace
