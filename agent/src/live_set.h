@@ -11,8 +11,9 @@
 // leaves a tombstone so that an allocation of an earlier seq arriving later
 // cannot bring the block back. An allocation is published before the hook
 // returns its address, so before anyone can free it: it reaches the writer at
-// the latest in the cycle after the one that saw the free, and tombstones are
-// dropped after that next cycle.
+// the latest in the first cycle after the free that drains every ring whole
+// (cycles in between take only full pages), and end_cycle, called after such
+// whole drains only, drops tombstones one whole drain later.
 #pragma once
 
 #include <cstdint>
@@ -32,8 +33,8 @@ class LiveSet {
   // Applies one event; anything but a heap allocation, free or in-place
   // resize is ignored.
   void apply(const EventRecord& event);
-  // The writer finished draining every ring once: tombstones older than the
-  // previous cycle can go.
+  // The writer drained every ring whole: tombstones older than the previous
+  // such cycle can go.
   void end_cycle();
 
   uint64_t live_count() const { return live_; }
