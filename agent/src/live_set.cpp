@@ -83,8 +83,8 @@ void LiveSet::set_dead(uint64_t address, uint64_t seq) {
   } else {
     ++used_;
   }
-  *e = Entry{address, cycle_, seq | kTombstone};
-  dead_this_cycle_.push_back(address);
+  *e = Entry{address, 0, seq | kTombstone};
+  dead_.push_back(address);
 }
 
 void LiveSet::apply(const EventRecord& event) {
@@ -95,17 +95,21 @@ void LiveSet::apply(const EventRecord& event) {
     set_dead(event.address, event.seq);
 }
 
-void LiveSet::end_cycle() {
-  // Tombstones made in the previous cycle have now outlived every event that
-  // could contradict them.
-  for (uint64_t address : dead_last_cycle_) {
+void LiveSet::end_cycle(uint64_t drained_below) {
+  // A tombstone older than every event still waiting in a ring has outlived
+  // every event that could contradict it: the allocations it outranks were
+  // published before the free happened, so they are among the drained ones.
+  size_t kept = 0;
+  for (size_t i = 0; i < dead_.size(); ++i) {
+    const uint64_t address = dead_[i];
     Entry* e = find_slot(address);
-    if (e == nullptr || e->address == 0 || !(e->seq & kTombstone) || e->size + 1 > cycle_) continue;
-    erase_at(static_cast<uint64_t>(e - table_));
+    if (e == nullptr || e->address == 0 || !(e->seq & kTombstone)) continue;  // revived or gone
+    if ((e->seq & ~kTombstone) < drained_below)
+      erase_at(static_cast<uint64_t>(e - table_));
+    else
+      dead_[kept++] = address;
   }
-  dead_last_cycle_.clear();
-  dead_last_cycle_.swap(dead_this_cycle_);
-  ++cycle_;
+  dead_.adopt_written(kept);
 }
 
 bool LiveSet::collect(MappedVector<LiveBlock>& out) const {

@@ -10,10 +10,9 @@
 // the highest sequence number wins, whatever the order of arrival. A free
 // leaves a tombstone so that an allocation of an earlier seq arriving later
 // cannot bring the block back. An allocation is published before the hook
-// returns its address, so before anyone can free it: it reaches the writer at
-// the latest in the first cycle after the free that drains every ring whole
-// (cycles in between take only full pages), and end_cycle, called after such
-// whole drains only, drops tombstones one whole drain later.
+// returns its address, so before anyone can free it: when the free is
+// drained, the allocation is in a ring or already applied. A tombstone goes
+// once every ring has been drained past its sequence number.
 #pragma once
 
 #include <cstdint>
@@ -33,9 +32,11 @@ class LiveSet {
   // Applies one event; anything but a heap allocation, free or in-place
   // resize is ignored.
   void apply(const EventRecord& event);
-  // The writer drained every ring whole: tombstones older than the previous
-  // such cycle can go.
-  void end_cycle();
+  // The writer ended a cycle; every published event with a sequence number
+  // below `drained_below` has been applied (the smallest sequence number still
+  // waiting in a ring, or UINT64_MAX when the rings are empty). Tombstones
+  // below it can go.
+  void end_cycle(uint64_t drained_below);
 
   uint64_t live_count() const { return live_; }
   uint64_t tombstone_count() const { return used_ - live_; }
@@ -47,7 +48,7 @@ class LiveSet {
  private:
   struct Entry {
     uint64_t address;  // 0 = empty slot
-    uint64_t size;     // requested bytes; for a tombstone, the cycle that made it
+    uint64_t size;     // requested bytes; 0 for a tombstone
     uint64_t seq;      // top bit set for a tombstone
   };
   static constexpr uint64_t kTombstone = uint64_t(1) << 63;
@@ -62,8 +63,7 @@ class LiveSet {
   uint64_t capacity_ = 0;  // power of two
   uint64_t used_ = 0;      // live entries and tombstones
   uint64_t live_ = 0;
-  uint64_t cycle_ = 0;
-  MappedVector<uint64_t> dead_this_cycle_, dead_last_cycle_;
+  MappedVector<uint64_t> dead_;  // addresses of tombstones not yet released
 };
 
 // The process's live set (the writer's; a forked child inherits its copy).

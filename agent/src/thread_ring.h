@@ -50,6 +50,7 @@ struct alignas(64) ThreadRing {
   uint64_t end_time_ns = 0;
   char name[16] = {};
   bool row_written = false;    // writer-private
+  uint64_t head_seen = 0;      // writer-private: `head` at the writer's previous cycle
   SpinLock shared_lock;        // producers of the shared ring only
   ThreadRing* next = nullptr;  // registry list
   LiveCounters live;

@@ -371,6 +371,7 @@ void Writer::finish_thread(ThreadRing* ring) {
 }
 
 void Writer::drain_rings(bool whole) {
+  uint64_t drained_below = UINT64_MAX;  // the smallest seq still waiting in a ring
   for (ThreadRing* ring = ring_list_head(); ring != nullptr; ring = ring->next) {
     const int state = ring->state.load(std::memory_order_acquire);
     if (state == static_cast<int>(RingState::kFree)) continue;
@@ -378,13 +379,20 @@ void Writer::drain_rings(bool whole) {
       drain_ring(ring, true);
       drain_ring(ring, true);  // events published before the retire flag became visible
       finish_thread(ring);
-    } else {
-      drain_ring(ring, whole);
+      continue;
     }
+    // A ring that got nothing new since the previous cycle is drained whole:
+    // its part page would only wait for the commit, and hold back the release
+    // of the live set's tombstones until then.
+    const uint64_t head = ring->head.load(std::memory_order_acquire);
+    drain_ring(ring, whole || head == ring->head_seen);
+    ring->head_seen = head;
+    const uint64_t tail = ring->tail.load(std::memory_order_relaxed);
+    if (tail < ring->head.load(std::memory_order_acquire))
+      drained_below =
+          std::min(drained_below, ring->records[tail & (ring->capacity - 1)].seq);
   }
-  // A tombstone may go once every ring was drained whole after it was made:
-  // the allocation it outranks was published before the free, so it is in.
-  if (whole && options().leak_scan) live_set().end_cycle();
+  if (options().leak_scan) live_set().end_cycle(drained_below);
 }
 
 void Writer::drain_tables() {
