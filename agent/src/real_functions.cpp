@@ -42,7 +42,6 @@ size_t bootstrap_block_size(const void* p) {
   return size;
 }
 
-
 void resolve_real_functions() {
   int expected = 0;
   if (!g_resolve_state.compare_exchange_strong(expected, 1)) {

@@ -28,7 +28,8 @@ struct __attribute__((packed)) StackNode {
 
   StackNode() = default;
   StackNode(uint64_t ip, uint32_t parent_id)
-      : ip_low(static_cast<uint32_t>(ip)), ip_high(static_cast<uint16_t>(ip >> 32)),
+      : ip_low(static_cast<uint32_t>(ip)),
+        ip_high(static_cast<uint16_t>(ip >> 32)),
         parent(parent_id) {}
   uint64_t ip() const {
     const uint64_t low48 = (uint64_t(ip_high) << 32) | ip_low;

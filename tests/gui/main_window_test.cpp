@@ -225,9 +225,8 @@ TEST(MainWindow, ARangeSelectedOnTheTimelineFiltersTheLayers) {
   uint64_t shown = 0;
   const LayerModel& model = layers->model();
   for (int row = 0; row < model.rowCount(); ++row)
-    shown += model.index(row, LayerModel::kAllocations)
-                 .data(LayerModel::kRawValueRole)
-                 .toULongLong();
+    shown +=
+        model.index(row, LayerModel::kAllocations).data(LayerModel::kRawValueRole).toULongLong();
   EXPECT_GT(expected, 0u);
   EXPECT_EQ(shown, expected);
   EXPECT_LT(shown, window.currentDocument()->overview().index.allocations);

@@ -28,13 +28,13 @@ TEST(LiveSet, LatestSequenceNumberWinsWhateverTheArrivalOrder) {
   set.apply(event(10, EventKind::kFree, 0x1000));
   // A free drained before the allocation it ends (seq 20 before seq 21's free).
   set.apply(event(21, EventKind::kFree, 0x2000));
-  set.end_cycle(20);  // seq 20 still waits in a ring
+  set.end_cycle(20);                     // seq 20 still waits in a ring
   EXPECT_EQ(set.tombstone_count(), 1u);  // 0x2000's (21) is kept
   set.apply(event(20, EventKind::kMalloc, 0x2000, 64));
   EXPECT_EQ(set.live_count(), 1u);  // the late allocation did not come back
   set.end_cycle(21);
   EXPECT_EQ(set.tombstone_count(), 1u);  // 21 itself is not below 21
-  set.end_cycle(UINT64_MAX);  // the rings are empty
+  set.end_cycle(UINT64_MAX);             // the rings are empty
   EXPECT_EQ(set.tombstone_count(), 0u);
   MappedVector<LiveBlock> live;
   ASSERT_TRUE(set.collect(live));

@@ -223,19 +223,19 @@ TEST(PageCodec, FreshBlocksCarvedInARowCostOneAddressByte) {
 // literal is relative to the previous literal, allocations included.
 TEST(PageCodec, Mtp1BodiesStillDecode) {
   const std::vector<uint8_t> body = {
-      'M', 'T', 'P', '1', 2, 0, 0, 0,  // magic, 2 events
-      7, 0, 0, 0, 0, 0, 0, 0,          // base seq 7
-      0, 0, 0, 0, 0, 0, 0, 0,          // base time 0
-      1, 0, 0, 0, 0, 0, 0, 0,          // time unit 1, reserved
-      1, 1,                            // kinds: malloc, malloc
-      0, 1,                            // seq deltas
-      0, 0,                            // time deltas
-      64, 64,                          // sizes
-      0, 0x80, 0x80, 0x08,             // literal zigzag(0x10000) from 0
-      0, 0x80, 0x80, 0x08,             // literal zigzag(0x10000) from the previous literal
-      1, 1,                            // stacks: id 0 each (code id + 1)
-      0, 0,                            // scopes
-      0, 0};                           // aux
+      'M', 'T',  'P',  '1',  2, 0, 0, 0,  // magic, 2 events
+      7,   0,    0,    0,    0, 0, 0, 0,  // base seq 7
+      0,   0,    0,    0,    0, 0, 0, 0,  // base time 0
+      1,   0,    0,    0,    0, 0, 0, 0,  // time unit 1, reserved
+      1,   1,                             // kinds: malloc, malloc
+      0,   1,                             // seq deltas
+      0,   0,                             // time deltas
+      64,  64,                            // sizes
+      0,   0x80, 0x80, 0x08,              // literal zigzag(0x10000) from 0
+      0,   0x80, 0x80, 0x08,              // literal zigzag(0x10000) from the previous literal
+      1,   1,                             // stacks: id 0 each (code id + 1)
+      0,   0,                             // scopes
+      0,   0};                            // aux
   std::vector<EventRecord> decoded;
   std::string error;
   ASSERT_TRUE(decode_page_body(body.data(), body.size(), decoded, error)) << error;
