@@ -89,6 +89,8 @@ class FragmentationPageTest : public ::testing::Test {
     page_.show();
     page_.setDocuments({document_.get()}, document_.get());
     ASSERT_TRUE(test::waitUntil([&] { return !page_.busy(); }));
+    // The run's analysis was delivered (not failed): the chart has its panes.
+    ASSERT_FALSE(page_.chart()->panes().empty());
   }
 
   const std::string trace_ = fixture("pooled.db");
@@ -138,6 +140,7 @@ TEST_F(FragmentationPageTest, AClickOnTheChartShowsThatMoment) {
   EXPECT_EQ(page_.moment(), std::optional<uint64_t>(t));
   EXPECT_EQ(document_->focusTime(), std::optional<uint64_t>(t));
   ASSERT_TRUE(test::waitUntil([&] { return !page_.busy(); }));
+  ASSERT_NE(page_.shownState(), nullptr);
   EXPECT_EQ(page_.shownState()->time_ns, t);
   expectStateEqualsCli(page_,
                        cliJson({"frag", trace_, "--json", "--blocks", "--at", std::to_string(t)}));
@@ -214,6 +217,7 @@ TEST_F(FragmentationPageTest, ALinkChoosesTheMomentAndTheExtent) {
   query.addQueryItem(QStringLiteral("extent"), name);
   page_.reveal(query);
   ASSERT_TRUE(test::waitUntil([&] { return !page_.busy(); }));
+  ASSERT_NE(page_.shownState(), nullptr);
   EXPECT_EQ(page_.shownState()->time_ns, t);
   const int row = page_.currentExtent();
   ASSERT_GE(row, 0);

@@ -29,4 +29,12 @@ fake_gpu="$(dirname "$memtide")/../tests/fake_cuda/gpu_every_kind"
 if [[ -x "$fake_gpu" ]]; then
   MEMTIDE_GPU=hooks "$memtide" run -o "$dir/gpu.db" -- "$fake_gpu" >/dev/null
 fi
+# Decode and symbolize every trace now: the tests then only read them, and
+# test processes running side by side never race to write the same file.
+traces=()
+for f in "$dir"/*.db "$dir"/forked/*.db; do
+  [[ $f == */not-a-trace.db ]] || traces+=("$f")
+done
+"$memtide" index "${traces[@]}" >/dev/null
+"$memtide" symbolize "${traces[@]}" >/dev/null
 ls -l "$dir" "$dir/forked"
