@@ -126,8 +126,7 @@ bool LiveSet::collect(MappedVector<LiveBlock>& out) const {
 LiveSet& live_set() {
   // Cache lines of its own: the writer updates the set's counters on every
   // event, and a flag the hooks read on every event once shared the line
-  // (that false sharing cost the tiny new/delete workload a tenth of its
-  // time).
+  // (that false sharing cost the tiny new/delete workload a few percent).
   alignas(64) static unsigned char storage[(sizeof(LiveSet) + 63) / 64 * 64];
   static LiveSet* set = new (storage) LiveSet();
   return *set;
