@@ -118,6 +118,7 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
 }
 
 uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
+  ip = StackNode::canonical(ip);
   if ((index_used_ + 1) * 5 > index_capacity_ * 4 && !grow_index()) return 0;
   const uint32_t tag = tag_of(parent, ip);
   for (size_t s = slot_of(parent, ip, index_capacity_);; s = s + 1 == index_capacity_ ? 0 : s + 1) {

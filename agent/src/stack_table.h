@@ -31,9 +31,12 @@ struct __attribute__((packed)) StackNode {
       : ip_low(static_cast<uint32_t>(ip)),
         ip_high(static_cast<uint16_t>(ip >> 32)),
         parent(parent_id) {}
-  uint64_t ip() const {
-    const uint64_t low48 = (uint64_t(ip_high) << 32) | ip_low;
-    return static_cast<uint64_t>(static_cast<int64_t>(low48 << 16) >> 16);
+  uint64_t ip() const { return canonical((uint64_t(ip_high) << 32) | ip_low); }
+  // What a node keeps of `ip`: itself for a canonical address. A garbage
+  // return address from a broken stack maps to one value too, so looking it
+  // up again finds its node instead of adding one per capture.
+  static uint64_t canonical(uint64_t ip) {
+    return static_cast<uint64_t>(static_cast<int64_t>(ip << 16) >> 16);
   }
 };
 static_assert(sizeof(StackNode) == 10);

@@ -114,6 +114,14 @@ TEST(StackTable, CanonicalAddressesSurviveTheCompactNode) {
   const uint32_t id = table.intern(frames, 4, nullptr);
   ASSERT_NE(id, 0u);
   EXPECT_EQ(unwind(table, id), std::vector<uint64_t>(frames, frames + 4));
+  // A non-canonical address (a broken stack's garbage) is kept as its
+  // canonical form, and the same garbage finds the same node again.
+  const uint64_t garbage[] = {0x1234000000001000ULL, 0x555555554000ULL};
+  const uint32_t first = table.intern(garbage, 2, nullptr);
+  const uint32_t nodes = table.published_count();
+  EXPECT_EQ(table.intern(garbage, 2, nullptr), first);
+  EXPECT_EQ(table.published_count(), nodes);
+  EXPECT_EQ(unwind(table, first)[0], 0x1000ULL);
 }
 
 // The shared index grows by half many times over (its capacities are not
