@@ -8,6 +8,7 @@
 
 #include "agent_state.h"
 #include "dlopen_search.h"
+#include "fast_unwind.h"
 #include "lifecycle.h"
 #include "module_map.h"
 #include "real_functions.h"
@@ -135,6 +136,8 @@ void* dlopen(const char* file, int mode) {
 int dlclose(void* handle) {
   ready();
   int rc = real.dlclose(handle);
+  // Code at the unloaded addresses may be replaced: its cached frame rules go.
+  if (rc == 0) forget_frame_rules();
   if (rc == 0 && phase() != Phase::kFinished) refresh_modules();
   return rc;
 }

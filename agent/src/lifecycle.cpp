@@ -1,5 +1,7 @@
 #include "lifecycle.h"
 
+#include "fast_unwind.h"
+
 #if MEMTIDE_GPU_TRACKING
 #include "gpu/gpu_recorder.h"
 #include "gpu/gpu_tracking.h"
@@ -122,11 +124,13 @@ void prepare_fork() {
   ++thread_state().guard;
   name_tables().lock_for_fork();
   stack_table().lock_for_fork();
+  frame_rules_lock_for_fork();
   writer_lock_for_fork();
 }
 
 void parent_after_fork() {
   writer_unlock_after_fork();
+  frame_rules_unlock_after_fork();
   stack_table().unlock_after_fork();
   name_tables().unlock_after_fork();
   --thread_state().guard;
@@ -135,6 +139,7 @@ void parent_after_fork() {
 void child_after_fork() {
   name_tables().reset_lock_in_child();
   stack_table().reset_lock_in_child();
+  frame_rules_reset_in_child();
 #if MEMTIDE_GPU_TRACKING
   gpu::after_fork_in_child();
 #endif

@@ -12,6 +12,7 @@ namespace memtide::agent {
 
 uint64_t g_agent_code_begin = 0;
 uint64_t g_agent_code_end = 0;
+bool g_fast_unwind = true;
 
 __attribute__((noinline)) ThreadRing* attach_ring(ThreadState& state) {
   if (state.retired) return shared_ring(static_cast<uint32_t>(options().ring_events));
@@ -26,6 +27,7 @@ __attribute__((noinline)) ThreadRing* attach_ring(ThreadState& state) {
 
 void init_stack_capture() {
   unw_set_caching_policy(unw_local_addr_space, UNW_CACHE_PER_THREAD);
+  g_fast_unwind = options().unwinder != "libunwind";
   agent_code_range(g_agent_code_begin, g_agent_code_end);
 }
 

@@ -18,6 +18,9 @@ namespace memtide::agent {
 // libmemtide's own code, whose frames are dropped from captured stacks.
 extern uint64_t g_agent_code_begin;
 extern uint64_t g_agent_code_end;
+// Set from MEMTIDE_UNWINDER when the agent starts: memtide's own unwinder
+// (fast_unwind.h) by default, libunwind for every capture otherwise.
+extern bool g_fast_unwind;
 
 // Slow path: the calling thread's first event (or its first after exit).
 ThreadRing* attach_ring(ThreadState& state);
@@ -29,14 +32,22 @@ inline constexpr int kMaxCapture = 256 + kAgentFrames;  // configured depth plus
 
 #define MEMTIDE_HOT __attribute__((always_inline)) inline
 
-// Inlined all the way into the hooks, so that libunwind starts one frame
+// Inlined all the way into the hooks, so that the unwinder starts one frame
 // below the hook and walks as few of memtide's own frames as possible.
 MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   const uint32_t depth = static_cast<uint32_t>(options().stack_depth);
   if (depth == 0) return 0;
-  void* frames[kMaxCapture];
-  // The hook itself (and at most a helper or two) sits above the caller.
-  int n = unw_backtrace(frames, static_cast<int>(depth) + kAgentFrames);
+  uint64_t scratch[kMaxCapture + 1];
+  const uint64_t* frames = scratch;
+  int n = -1;
+  // fast_unwind's own frame comes first: one more than libunwind's.
+  if (g_fast_unwind)
+    n = fast_unwind(ring ? &ring->unwind : nullptr, scratch, depth + kAgentFrames + 1, &frames);
+  if (n < 0) {
+    // The hook itself (and at most a helper or two) sits above the caller.
+    n = unw_backtrace(reinterpret_cast<void**>(scratch), static_cast<int>(depth) + kAgentFrames);
+    frames = scratch;
+  }
   int first = 0;
   // Allocations before the agent's constructor (libstdc++'s own start-up)
   // come here first: the range needs no loader, so it is found now.
@@ -48,8 +59,7 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
     ++first;
   uint32_t count = static_cast<uint32_t>(n - first);
   if (count > depth) count = depth;
-  uint32_t id = stack_table().intern(reinterpret_cast<uint64_t*>(frames + first), count,
-                                     ring ? &ring->stack_cache : nullptr);
+  uint32_t id = stack_table().intern(frames + first, count, ring ? &ring->stack_cache : nullptr);
   if (id == 0 && count != 0)
     agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
   return id;

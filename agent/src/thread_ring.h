@@ -12,6 +12,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "fast_unwind.h"
 #include "memtide_common/event.h"
 #include "spin_lock.h"
 #include "stack_table.h"
@@ -55,6 +56,7 @@ struct alignas(64) ThreadRing {
   ThreadRing* next = nullptr;  // registry list
   LiveCounters live;
   StackCache stack_cache;
+  UnwindHistory unwind;
   EventRecord* records = nullptr;
   size_t mapped_bytes = 0;
 };

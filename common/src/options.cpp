@@ -49,6 +49,11 @@ std::string check_choice(const char* env, const char* value) {
       if (std::strcmp(value, word) == 0) return {};
     return "one of auto, cupti, hooks, off";
   }
+  if (std::strcmp(env, "MEMTIDE_UNWINDER") == 0) {
+    for (const char* word : {"memtide", "libunwind"})
+      if (std::strcmp(value, word) == 0) return {};
+    return "one of memtide, libunwind";
+  }
   return {};
 }
 

@@ -1,0 +1,413 @@
+#include "fast_unwind.h"
+
+#include <link.h>
+
+#include <atomic>
+#include <cstring>
+
+#include "frame_rules.h"
+#include "os_memory.h"
+#include "spin_lock.h"
+
+#if defined(__x86_64__)
+
+namespace memtide::agent {
+namespace {
+
+struct Registers {
+  uint64_t ip, sp, bp;
+};
+
+// The registers at the return into its caller: ip is the return address, sp
+// the stack pointer after the return, bp the caller's rbp.
+extern "C" void memtide_unwind_registers(Registers* out) __attribute__((visibility("hidden")));
+asm(R"(
+  .text
+  .p2align 4
+  .globl memtide_unwind_registers
+  .hidden memtide_unwind_registers
+  .type memtide_unwind_registers, @function
+memtide_unwind_registers:
+  .cfi_startproc
+  movq (%rsp), %rax
+  movq %rax, 0(%rdi)
+  leaq 8(%rsp), %rax
+  movq %rax, 8(%rdi)
+  movq %rbp, 16(%rdi)
+  ret
+  .cfi_endproc
+  .size memtide_unwind_registers, .-memtide_unwind_registers
+)");
+
+// Stack words of the thread's live frames; under AddressSanitizer, a word the
+// previous stack's walk read may now lie in a redzone of a current frame.
+__attribute__((no_sanitize("address"))) inline uint64_t load(uint64_t address) {
+  return *reinterpret_cast<const uint64_t*>(address);
+}
+
+// ---- the rule table: return address -> rule, lock-free reads ----
+
+struct RuleSlot {
+  std::atomic<uint64_t> key;  // a return address; 0 = empty
+  std::atomic<uint64_t> rule;
+};
+
+struct RuleTable {
+  uint32_t bits;  // capacity = 2^bits
+  RuleSlot slots[1];
+  size_t capacity() const { return size_t(1) << bits; }
+  size_t home(uint64_t key) const { return (key * 0x9e3779b97f4a7c15ULL) >> (64 - bits); }
+  static size_t bytes_for(uint32_t bits) {
+    return sizeof(RuleTable) + ((size_t(1) << bits) - 1) * sizeof(RuleSlot);
+  }
+};
+
+// A code segment of a loaded object and the object's unwind table.
+struct CodeRange {
+  uint64_t begin, end;
+  const uint8_t* eh_frame_hdr;
+};
+
+SpinLock g_miss_lock;  // guards everything below but lookups in g_rules
+std::atomic<RuleTable*> g_rules{nullptr};
+size_t g_rules_used = 0;
+CodeRange* g_ranges = nullptr;
+uint32_t g_range_count = 0, g_range_capacity = 0;
+bool g_ranges_valid = false;
+unsigned long long g_loader_adds = 0, g_loader_subs = 0;
+
+bool cached_rule(uint64_t ra, FrameRule& out) {
+  const RuleTable* table = g_rules.load(std::memory_order_acquire);
+  if (table == nullptr) return false;
+  const size_t mask = table->capacity() - 1;
+  for (size_t i = table->home(ra);; i = (i + 1) & mask) {
+    const RuleSlot& slot = table->slots[i];
+    const uint64_t key = slot.key.load(std::memory_order_acquire);
+    if (key == 0) return false;
+    if (key != ra) continue;
+    // Acquire: the key is re-read after the rule, not before it.
+    const uint64_t word = slot.rule.load(std::memory_order_acquire);
+    // forget_frame_rules() may have emptied the slot meanwhile.
+    if (slot.key.load(std::memory_order_relaxed) != ra) return false;
+    out = FrameRule::unpack(word);
+    return out.kind != FrameRule::kEmpty;
+  }
+}
+
+void insert_rule(RuleTable* table, uint64_t ra, uint64_t word) {
+  const size_t mask = table->capacity() - 1;
+  for (size_t i = table->home(ra);; i = (i + 1) & mask) {
+    RuleSlot& slot = table->slots[i];
+    const uint64_t key = slot.key.load(std::memory_order_relaxed);
+    if (key == ra) return;
+    if (key != 0) continue;
+    slot.rule.store(word, std::memory_order_relaxed);
+    slot.key.store(ra, std::memory_order_release);
+    return;
+  }
+}
+
+// Grows at 3/4 load. A replaced table is never unmapped, since readers may
+// still be probing it; the tables left behind add up to less than the live one.
+bool ensure_rule_room() {
+  RuleTable* table = g_rules.load(std::memory_order_relaxed);
+  if (table != nullptr && (g_rules_used + 1) * 4 <= table->capacity() * 3) return true;
+  const uint32_t bits = table == nullptr ? 12 : table->bits + 1;
+  auto* grown = static_cast<RuleTable*>(map_zeroed(RuleTable::bytes_for(bits)));
+  if (grown == nullptr) return false;
+  grown->bits = bits;
+  if (table != nullptr) {
+    for (size_t i = 0; i < table->capacity(); ++i) {
+      const uint64_t key = table->slots[i].key.load(std::memory_order_relaxed);
+      if (key != 0) insert_rule(grown, key, table->slots[i].rule.load(std::memory_order_relaxed));
+    }
+  }
+  g_rules.store(grown, std::memory_order_release);
+  return true;
+}
+
+// ---- code ranges of the loaded objects ----
+
+bool add_range(uint64_t begin, uint64_t end, const uint8_t* hdr) {
+  if (g_range_count == g_range_capacity) {
+    const uint32_t capacity = g_range_capacity ? g_range_capacity * 2 : 256;
+    auto* grown = static_cast<CodeRange*>(map_zeroed(capacity * sizeof(CodeRange)));
+    if (grown == nullptr) return false;
+    if (g_ranges != nullptr) {
+      std::memcpy(grown, g_ranges, g_range_count * sizeof(CodeRange));
+      unmap(g_ranges, g_range_capacity * sizeof(CodeRange));
+    }
+    g_ranges = grown;
+    g_range_capacity = capacity;
+  }
+  uint32_t i = g_range_count++;
+  for (; i > 0 && g_ranges[i - 1].begin > begin; --i) g_ranges[i] = g_ranges[i - 1];
+  g_ranges[i] = CodeRange{begin, end, hdr};
+  return true;
+}
+
+int collect_ranges(dl_phdr_info* info, size_t size, void*) {
+  if (size >= offsetof(dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs)) {
+    g_loader_adds = info->dlpi_adds;
+    g_loader_subs = info->dlpi_subs;
+  }
+  const uint8_t* hdr = nullptr;
+  for (int i = 0; i < info->dlpi_phnum; ++i)
+    if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+      hdr = reinterpret_cast<const uint8_t*>(info->dlpi_addr + info->dlpi_phdr[i].p_vaddr);
+  if (hdr == nullptr) return 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    if (ph.p_type != PT_LOAD || !(ph.p_flags & PF_X)) continue;
+    const uint64_t begin = info->dlpi_addr + ph.p_vaddr;
+    if (!add_range(begin, begin + ph.p_memsz, hdr)) return 1;
+  }
+  return 0;
+}
+
+int read_loader_counters(dl_phdr_info* info, size_t size, void* changed) {
+  if (size >= offsetof(dl_phdr_info, dlpi_subs) + sizeof(info->dlpi_subs))
+    *static_cast<bool*>(changed) =
+        info->dlpi_adds != g_loader_adds || info->dlpi_subs != g_loader_subs;
+  return 1;  // the counters come with every object: the first is enough
+}
+
+void rebuild_ranges() {
+  g_range_count = 0;
+  dl_iterate_phdr(collect_ranges, nullptr);
+  g_ranges_valid = true;
+}
+
+const uint8_t* eh_frame_hdr_for(uint64_t pc) {
+  if (!g_ranges_valid) rebuild_ranges();
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    uint32_t lo = 0, hi = g_range_count;
+    while (lo < hi) {
+      const uint32_t mid = (lo + hi) / 2;
+      if (g_ranges[mid].end <= pc)
+        lo = mid + 1;
+      else
+        hi = mid;
+    }
+    if (lo < g_range_count && g_ranges[lo].begin <= pc) return g_ranges[lo].eh_frame_hdr;
+    // Not in a known object: look again only if objects were loaded since.
+    bool changed = true;
+    dl_iterate_phdr(read_loader_counters, &changed);
+    if (attempt > 0 || !changed) break;
+    rebuild_ranges();
+  }
+  return nullptr;
+}
+
+// Slow path: the rule for a return address seen for the first time.
+__attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
+  SpinGuard guard(g_miss_lock);
+  FrameRule rule;
+  if (cached_rule(ra, rule)) return rule;  // another thread learned it meanwhile
+  rule.kind = FrameRule::kUnsupported;
+  if (ra > 1) {
+    // The call may be the function's last instruction: look up the call itself.
+    if (const uint8_t* hdr = eh_frame_hdr_for(ra - 1)) rule = rule_from_eh_frame(hdr, ra - 1);
+  }
+  if (ensure_rule_room()) {
+    insert_rule(g_rules.load(std::memory_order_relaxed), ra, rule.pack());
+    ++g_rules_used;
+  }
+  return rule;
+}
+
+// Frames of one stack lie within this distance of its innermost frame; a
+// computed address outside it means the unwind data or the stack is not
+// what the unwinder expects, and libunwind takes over.
+constexpr uint64_t kMaxStackSpan = uint64_t(1) << 30;
+
+// Whether walking `b` on from frame j reads rbp's value in frame j: some step
+// uses it before one loads the caller's rbp from the stack.
+bool depends_on_rbp(const UnwindHistory::Buffer& b, uint32_t j) {
+  for (; j < b.count; ++j) {
+    const uint8_t bits = b.step_bits[j];
+    if (!(bits & kStepKnown) || (bits & kUsesRbp)) return true;
+    if (bits & kLoadsRbp) return false;
+  }
+  return !b.ended;
+}
+
+}  // namespace
+
+__attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory* history,
+                                                                  uint64_t* scratch,
+                                                                  uint32_t max_frames,
+                                                                  const uint64_t** frames,
+                                                                  UnwindStats* stats) {
+  Registers regs;
+  memtide_unwind_registers(&regs);
+  if (max_frames > UnwindHistory::kMaxFrames) max_frames = UnwindHistory::kMaxFrames;
+  if (max_frames == 0) return 0;
+
+  const UnwindHistory::Buffer* prev = nullptr;
+  UnwindHistory::Buffer* out = nullptr;
+  uint64_t* ips = scratch;
+  if (history != nullptr) {
+    prev = &history->buffers[history->current & 1];
+    out = &history->buffers[(history->current & 1) ^ 1];
+    ips = out->ip;
+    if (prev->count == 0) prev = nullptr;
+  }
+  const uint64_t stack_low = regs.sp;
+  auto in_stack = [stack_low](uint64_t address) {
+    return address >= stack_low && address - stack_low < kMaxStackSpan;
+  };
+
+  uint64_t ip = regs.ip, sp = regs.sp, bp = regs.bp;
+  uint32_t n = 0;       // frame being recorded
+  uint32_t cursor = 0;  // first frame of `prev` whose sp is not below sp
+  uint64_t walked = 0, reused = 0;
+  bool ended = false;
+  for (;;) {
+    ips[n] = ip;
+    if (out != nullptr) {
+      out->sp[n] = sp;
+      out->bp[n] = bp;
+      out->rbp_slot[n] = out->cfa_slot[n] = 0;
+      out->step_bits[n] = 0;
+    }
+    if (prev != nullptr) {
+      while (cursor < prev->count && prev->sp[cursor] < sp) ++cursor;
+      if (cursor < prev->count && prev->sp[cursor] == sp && prev->ip[cursor] == ip &&
+          (prev->bp[cursor] == bp || !depends_on_rbp(*prev, cursor))) {
+        // Same registers as a frame of the previous stack: re-read the words
+        // its walk read from here on, and keep its frames while they match.
+        uint32_t j = cursor;
+        for (; j + 1 < prev->count && n + 1 < max_frames; ++j) {
+          const uint64_t next_sp = prev->sp[j + 1];
+          if (prev->cfa_slot[j] != 0 && load(prev->cfa_slot[j]) != next_sp) break;
+          if (load(next_sp - 8) != prev->ip[j + 1]) break;
+          // rbp as this stack has it: kept from frame j, or the saved word,
+          // which may differ from the previous stack's where no later step
+          // reads it (rbp holding data in code without frame pointers).
+          uint64_t next_bp = out->bp[n];
+          if (prev->rbp_slot[j] != 0) {
+            next_bp = load(prev->rbp_slot[j]);
+            if (next_bp != prev->bp[j + 1] && depends_on_rbp(*prev, j + 1)) break;
+          }
+          out->rbp_slot[n] = prev->rbp_slot[j];
+          out->cfa_slot[n] = prev->cfa_slot[j];
+          out->step_bits[n] = prev->step_bits[j];
+          ++n;
+          ips[n] = prev->ip[j + 1];
+          out->sp[n] = next_sp;
+          out->bp[n] = next_bp;
+          out->rbp_slot[n] = out->cfa_slot[n] = 0;
+          out->step_bits[n] = 0;
+          ++reused;
+        }
+        if (j + 1 == prev->count && prev->ended) {
+          out->step_bits[n] = prev->step_bits[j];
+          ended = true;
+          break;
+        }
+        ip = ips[n];
+        sp = out->sp[n];
+        bp = out->bp[n];
+        prev = nullptr;  // from here on (if anywhere), a plain walk
+      }
+    }
+    if (n + 1 >= max_frames) break;
+
+    FrameRule rule;
+    if (!cached_rule(ip, rule)) rule = learn_rule(ip);
+    if (rule.kind == FrameRule::kOutermost) {
+      if (out != nullptr) out->step_bits[n] = kStepKnown;
+      ended = true;
+      break;
+    }
+    uint64_t cfa, cfa_slot = 0, rbp_slot = 0;
+    switch (rule.kind) {
+      case FrameRule::kCfaRsp:
+        cfa = sp + static_cast<int64_t>(rule.cfa_offset);
+        break;
+      case FrameRule::kCfaRbp:
+        cfa = bp + static_cast<int64_t>(rule.cfa_offset);
+        break;
+      case FrameRule::kCfaDerefRbp:
+        cfa_slot = bp + static_cast<int64_t>(rule.cfa_offset);
+        if (!in_stack(cfa_slot)) return -1;
+        cfa = load(cfa_slot);
+        break;
+      default:
+        return -1;
+    }
+    if (cfa <= sp || !in_stack(cfa)) return -1;
+    const uint64_t ra = load(cfa - 8);
+    uint64_t next_bp = bp;
+    if (rule.rbp_save != FrameRule::kRbpKept) {
+      rbp_slot = (rule.rbp_save == FrameRule::kRbpAtCfa ? cfa : bp) +
+                 static_cast<int64_t>(rule.rbp_offset);
+      if (!in_stack(rbp_slot)) return -1;
+      next_bp = load(rbp_slot);
+    }
+    ++walked;
+    // libunwind's end of stack too: no code lives in the first pages.
+    if (ra < 0x4000) break;
+    if (out != nullptr) {
+      out->rbp_slot[n] = rbp_slot;
+      out->cfa_slot[n] = cfa_slot;
+      const bool uses_rbp =
+          rule.kind != FrameRule::kCfaRsp || rule.rbp_save == FrameRule::kRbpAtRbp;
+      out->step_bits[n] = kStepKnown | (uses_rbp ? kUsesRbp : 0) |
+                          (rule.rbp_save != FrameRule::kRbpKept ? kLoadsRbp : 0);
+    }
+    ++n;
+    ip = ra;
+    sp = cfa;
+    bp = next_bp;
+  }
+  const uint32_t count = n + 1;
+  if (history != nullptr) {
+    out->count = count;
+    out->ended = ended;
+    history->current = (history->current & 1) ^ 1;
+  }
+  if (stats != nullptr) {
+    stats->frames_walked += walked;
+    stats->frames_reused += reused;
+  }
+  *frames = ips;
+  return static_cast<int>(count);
+}
+
+void forget_frame_rules() {
+  SpinGuard guard(g_miss_lock);
+  if (RuleTable* table = g_rules.load(std::memory_order_relaxed)) {
+    for (size_t i = 0; i < table->capacity(); ++i)
+      table->slots[i].key.store(0, std::memory_order_relaxed);
+  }
+  g_rules_used = 0;
+  g_ranges_valid = false;
+}
+
+void frame_rules_lock_for_fork() {
+  g_miss_lock.lock();
+}
+void frame_rules_unlock_after_fork() {
+  g_miss_lock.unlock();
+}
+void frame_rules_reset_in_child() {
+  g_miss_lock.reset();
+}
+
+}  // namespace memtide::agent
+
+#else  // not x86-64: every capture uses libunwind
+
+namespace memtide::agent {
+int fast_unwind(UnwindHistory*, uint64_t*, uint32_t, const uint64_t**, UnwindStats*) {
+  return -1;
+}
+void forget_frame_rules() {}
+void frame_rules_lock_for_fork() {}
+void frame_rules_unlock_after_fork() {}
+void frame_rules_reset_in_child() {}
+}  // namespace memtide::agent
+
+#endif

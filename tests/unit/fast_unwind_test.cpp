@@ -1,0 +1,242 @@
+// memtide's unwinder against libunwind: every capture must list exactly the
+// return addresses libunwind's unw_backtrace lists, with and without the
+// previous-stack reuse, through recursion, libc callbacks, stack-realigning
+// functions, threads, stale histories and dropped rules.
+#include "fast_unwind.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+
+#define UNW_LOCAL_ONLY
+#include <libunwind.h>
+
+#include <memory>
+#include <thread>
+#include <vector>
+
+namespace memtide::agent {
+namespace {
+
+using Frames = std::vector<uint64_t>;
+
+struct Capture {
+  Frames fast;  // memtide's, from the caller of capture_here() outwards
+  Frames libunwind;
+  int fast_count = 0;
+};
+
+UnwindHistory* g_history = nullptr;  // set by a test that exercises reuse
+UnwindStats g_stats{};
+
+// Both unwinders from the same function, so the frames from its caller on
+// must agree: fast_unwind lists its own frame and this one's first,
+// unw_backtrace this one's first.
+__attribute__((noinline)) Capture capture_here() {
+  Capture c;
+  uint64_t scratch[UnwindHistory::kMaxFrames];
+  const uint64_t* frames = nullptr;
+  c.fast_count = fast_unwind(g_history, scratch, UnwindHistory::kMaxFrames, &frames, &g_stats);
+  void* raw[UnwindHistory::kMaxFrames];
+  const int n = unw_backtrace(raw, UnwindHistory::kMaxFrames - 1);
+  for (int i = 2; i < c.fast_count; ++i) c.fast.push_back(frames[i]);
+  for (int i = 1; i < n; ++i) c.libunwind.push_back(reinterpret_cast<uint64_t>(raw[i]));
+  asm volatile("" ::: "memory");  // keep the calls above from becoming tail calls
+  return c;
+}
+
+void expect_same(const Capture& c) {
+  ASSERT_GT(c.fast_count, 0) << "memtide's unwinder gave up where libunwind did not";
+  ASSERT_FALSE(c.libunwind.empty());
+  EXPECT_EQ(c.fast, c.libunwind);
+}
+
+// Deep call chains whose frames differ in shape: one keeps a frame pointer,
+// one does not and uses rbp for data, so reuse must not depend on its value.
+__attribute__((noinline)) Capture recurse_framed(int depth);
+__attribute__((noinline, optimize("omit-frame-pointer"))) Capture recurse_frameless(
+    int depth, uint64_t noise) {
+  register uint64_t data asm("rbp") = noise * 2654435761u;  // rbp as a general register
+  asm volatile("" : "+r"(data));
+  Capture c = depth <= 0 ? capture_here() : recurse_framed(depth - 1);
+  asm volatile("" : "+r"(data));
+  c.fast_count += static_cast<int>(data & 0);
+  return c;
+}
+__attribute__((noinline)) Capture recurse_framed(int depth) {
+  volatile char pad[48];
+  pad[depth % 48] = 1;
+  Capture c = depth <= 0 ? capture_here() : recurse_frameless(depth - 1, depth + pad[0]);
+  asm volatile("" ::: "memory");
+  return c;
+}
+
+// A function whose prologue realigns the stack through a spare register (an
+// over-aligned local beside a variable-length one): GCC describes its CFA
+// with a DWARF expression through rbp (memtide's kCfaDerefRbp rule).
+__attribute__((noinline)) Capture realigned(int depth) {
+  alignas(64) volatile char buffer[64];
+  volatile char* variable = static_cast<volatile char*>(__builtin_alloca(depth + 16));
+  variable[depth] = 1;
+  buffer[depth & 63] = 1;
+  Capture c = recurse_framed(depth + buffer[depth & 63] + variable[depth] - 2);
+  asm volatile("" ::: "memory");
+  return c;
+}
+
+TEST(FastUnwind, MatchesLibunwindThroughDeepRecursion) {
+  for (int depth : {0, 1, 5, 30, 120}) {
+    SCOPED_TRACE(depth);
+    expect_same(recurse_framed(depth));
+  }
+}
+
+TEST(FastUnwind, StopsAtTheRequestedNumberOfFrames) {
+  uint64_t scratch[8];
+  const uint64_t* frames = nullptr;
+  EXPECT_EQ(fast_unwind(nullptr, scratch, 3, &frames, nullptr), 3);
+  EXPECT_EQ(frames, scratch);
+  EXPECT_EQ(fast_unwind(nullptr, scratch, 0, &frames, nullptr), 0);
+}
+
+TEST(FastUnwind, MatchesLibunwindThroughARealignedStack) {
+  expect_same(realigned(3));
+  expect_same(realigned(40));
+}
+
+Capture g_from_qsort;
+int compare_and_capture(const void* a, const void* b) {
+  if (g_from_qsort.fast_count == 0) g_from_qsort = capture_here();
+  return *static_cast<const int*>(a) - *static_cast<const int*>(b);
+}
+
+TEST(FastUnwind, MatchesLibunwindThroughLibcCallbacks) {
+  std::vector<int> values{5, 3, 9, 1, 7, 2, 8};
+  g_from_qsort = Capture{};
+  qsort(values.data(), values.size(), sizeof(int), compare_and_capture);
+  expect_same(g_from_qsort);
+}
+
+TEST(FastUnwind, MatchesLibunwindOnAnotherThread) {
+#if defined(__SANITIZE_THREAD__)
+  // libunwind's per-thread cache destructor crashes inside ThreadSanitizer's
+  // mutex interceptor at thread exit; the threads test below covers memtide.
+  GTEST_SKIP() << "libunwind on a second thread under ThreadSanitizer";
+#endif
+  Capture c;
+  std::thread([&] { c = recurse_framed(7); }).join();
+  expect_same(c);
+}
+
+// A signal frame is beyond memtide's rules: the capture reports -1 and the
+// recorder asks libunwind instead.
+volatile int g_signal_result = 0;
+void capture_in_handler(int) {
+  uint64_t scratch[UnwindHistory::kMaxFrames];
+  const uint64_t* frames = nullptr;
+  g_signal_result = fast_unwind(nullptr, scratch, UnwindHistory::kMaxFrames, &frames, nullptr);
+}
+
+TEST(FastUnwind, GivesUpOnSignalFrames) {
+  struct sigaction action {
+  }, old{};
+  action.sa_handler = capture_in_handler;
+  sigaction(SIGUSR2, &action, &old);
+  g_signal_result = 0;
+  raise(SIGUSR2);
+  sigaction(SIGUSR2, &old, nullptr);
+  EXPECT_EQ(g_signal_result, -1);
+}
+
+// With a history, captures reuse the previous stack where its words are
+// unchanged: results must still equal libunwind's, whatever changed between
+// two captures (depth, the path taken, rbp's contents, a dropped rule table).
+class FastUnwindWithHistory : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    history_ = std::make_unique<UnwindHistory>();
+    g_history = history_.get();
+    g_stats = {};
+  }
+  void TearDown() override { g_history = nullptr; }
+  std::unique_ptr<UnwindHistory> history_;
+};
+
+TEST_F(FastUnwindWithHistory, ReusesTheSharedOuterFramesExactly) {
+  for (int round = 0; round < 3; ++round) {
+    for (int depth : {20, 20, 21, 19, 60, 3, 60, 61}) {
+      SCOPED_TRACE(depth);
+      expect_same(recurse_framed(depth));
+    }
+  }
+  // Repeated and neighbouring depths share most of their frames.
+  EXPECT_GT(g_stats.frames_reused, g_stats.frames_walked);
+}
+
+TEST_F(FastUnwindWithHistory, NoticesADifferentPathAtTheSameDepth) {
+  // Same depth through different functions: the same stack addresses hold
+  // different return addresses, which the comparison must catch.
+  for (int i = 0; i < 4; ++i) {
+    expect_same(recurse_framed(10));
+    expect_same(recurse_frameless(10, i));
+    expect_same(realigned(10));
+  }
+}
+
+// Two callers with the same frame size: the inner frames of their captures
+// have the same registers, so the new capture joins the previous stack
+// there, and only the return address word of the caller tells them apart.
+__attribute__((noinline)) Capture outer_a(int depth) {
+  Capture c = recurse_framed(depth);
+  asm volatile("" ::: "memory");
+  return c;
+}
+__attribute__((noinline)) Capture outer_b(int depth) {
+  Capture c = recurse_framed(depth);
+  asm volatile("" ::: "memory");
+  return c;
+}
+
+TEST_F(FastUnwindWithHistory, NoticesADifferentCallerBehindTheSameInnerFrames) {
+  for (int i = 0; i < 3; ++i) {
+    const Capture a = outer_a(8);
+    expect_same(a);
+    const Capture b = outer_b(8);
+    expect_same(b);
+    ASSERT_EQ(a.fast.size(), b.fast.size());
+    EXPECT_NE(a.fast, b.fast);
+  }
+  EXPECT_GT(g_stats.frames_reused, 0u);
+}
+
+TEST_F(FastUnwindWithHistory, KeepsWorkingAfterTheRulesAreForgotten) {
+  expect_same(recurse_framed(12));
+  forget_frame_rules();
+  expect_same(recurse_framed(12));
+  expect_same(recurse_framed(13));
+}
+
+TEST(FastUnwindThreads, EachThreadsHistoryGivesItsOwnStack) {
+  std::vector<std::thread> threads;
+  std::vector<int> mismatches(4, 0);
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([t, &mismatches] {
+      auto history = std::make_unique<UnwindHistory>();
+      for (int i = 0; i < 200; ++i) {
+        uint64_t scratch[UnwindHistory::kMaxFrames];
+        const uint64_t* frames = nullptr;
+        const int n = fast_unwind(history.get(), scratch, 64, &frames, nullptr);
+        uint64_t again[UnwindHistory::kMaxFrames];
+        const uint64_t* fresh = nullptr;
+        const int m = fast_unwind(nullptr, again, 64, &fresh, nullptr);
+        // Two calls from this function: from its caller on, the frames agree.
+        if (n != m || n < 3 || !std::equal(frames + 2, frames + n, fresh + 2)) ++mismatches[t];
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(mismatches, std::vector<int>(4, 0));
+}
+
+}  // namespace
+}  // namespace memtide::agent
