@@ -261,6 +261,8 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
   uint64_t ip = regs.ip, sp = regs.sp, bp = regs.bp;
   uint32_t n = 0;       // frame being recorded
   uint32_t cursor = 0;  // first frame of `prev` whose sp is not below sp
+  const uint32_t prev_count = prev != nullptr ? prev->count : 0;
+  bool joined_at_top = false;
   uint64_t walked = 0, reused = 0;
   bool ended = false;
   for (;;) {
@@ -278,6 +280,7 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
         // Same registers as a frame of the previous stack: re-read the words
         // its walk read from here on, and keep its frames while they match.
         uint32_t j = cursor;
+        joined_at_top = n == 0 && cursor == 0;
         for (; j + 1 < prev->count && n + 1 < max_frames; ++j) {
           const uint64_t next_sp = prev->sp[j + 1];
           if (prev->cfa_slot[j] != 0 && load(prev->cfa_slot[j]) != next_sp) break;
@@ -367,6 +370,7 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
     out->count = count;
     out->ended = ended;
     history->current = (history->current & 1) ^ 1;
+    history->repeated = joined_at_top && walked == 0 && count == prev_count;
   }
   if (stats != nullptr) {
     stats->frames_walked += walked;

@@ -44,6 +44,10 @@ struct UnwindHistory {
   };
   Buffer buffers[2];
   uint32_t current;  // buffers[current] is the previous stack; count 0 = none
+  // The last capture listed exactly the frames of the one before it (every
+  // frame compared, none walked): its caller may reuse what it derived from
+  // them, such as the stack id.
+  bool repeated;
 };
 
 inline constexpr uint8_t kStepKnown = 1, kUsesRbp = 2, kLoadsRbp = 4;

@@ -41,8 +41,14 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   const uint64_t* frames = scratch;
   int n = -1;
   // fast_unwind's own frame comes first: one more than libunwind's.
-  if (g_fast_unwind)
+  if (g_fast_unwind) {
     n = fast_unwind(ring ? &ring->unwind : nullptr, scratch, depth + kAgentFrames + 1, &frames);
+    // The same frames as the thread's previous capture: the same stack id.
+    if (ring != nullptr && n >= 0 && ring->unwind.repeated && ring->last_stack_id != 0 &&
+        ring->last_stack_depth == depth)
+      return ring->last_stack_id;
+  }
+  if (ring != nullptr) ring->last_stack_id = 0;
   if (n < 0) {
     // The hook itself (and at most a helper or two) sits above the caller.
     n = unw_backtrace(reinterpret_cast<void**>(scratch), static_cast<int>(depth) + kAgentFrames);
@@ -62,6 +68,10 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   uint32_t id = stack_table().intern(frames + first, count, ring ? &ring->stack_cache : nullptr);
   if (id == 0 && count != 0)
     agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
+  if (ring != nullptr && n >= 0 && frames != scratch) {
+    ring->last_stack_id = id;
+    ring->last_stack_depth = depth;
+  }
   return id;
 }
 

@@ -57,6 +57,9 @@ struct alignas(64) ThreadRing {
   LiveCounters live;
   StackCache stack_cache;
   UnwindHistory unwind;
+  // The stack id of the capture in unwind's current buffer (0 = none).
+  uint32_t last_stack_id = 0;
+  uint32_t last_stack_depth = 0;
   EventRecord* records = nullptr;
   size_t mapped_bytes = 0;
 };
