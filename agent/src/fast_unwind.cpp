@@ -76,7 +76,7 @@ uint32_t g_range_count = 0, g_range_capacity = 0;
 bool g_ranges_valid = false;
 unsigned long long g_loader_adds = 0, g_loader_subs = 0;
 
-bool cached_rule(uint64_t ra, FrameRule& out) {
+__attribute__((always_inline)) inline bool cached_rule(uint64_t ra, FrameRule& out) {
   const RuleTable* table = g_rules.load(std::memory_order_acquire);
   if (table == nullptr) return false;
   const size_t mask = table->capacity() - 1;
@@ -263,6 +263,7 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
   uint32_t cursor = 0;  // first frame of `prev` whose sp is not below sp
   const uint32_t prev_count = prev != nullptr ? prev->count : 0;
   bool joined_at_top = false;
+  uint32_t shared_tail = 0;
   uint64_t walked = 0, reused = 0;
   bool ended = false;
   for (;;) {
@@ -306,6 +307,7 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
         }
         if (j + 1 == prev->count && prev->ended) {
           out->step_bits[n] = prev->step_bits[j];
+          shared_tail = prev->count - cursor;
           ended = true;
           break;
         }
@@ -371,6 +373,7 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
     out->ended = ended;
     history->current = (history->current & 1) ^ 1;
     history->repeated = joined_at_top && walked == 0 && count == prev_count;
+    history->shared_tail = shared_tail;
   }
   if (stats != nullptr) {
     stats->frames_walked += walked;

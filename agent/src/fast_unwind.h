@@ -48,6 +48,9 @@ struct UnwindHistory {
   // frame compared, none walked): its caller may reuse what it derived from
   // them, such as the stack id.
   bool repeated;
+  // How many outermost frames of the last capture are those of the one before
+  // it, when both reached the outermost frame (0 otherwise).
+  uint32_t shared_tail;
 };
 
 inline constexpr uint8_t kStepKnown = 1, kUsesRbp = 2, kLoadsRbp = 4;

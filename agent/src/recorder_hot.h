@@ -65,10 +65,21 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
     ++first;
   uint32_t count = static_cast<uint32_t>(n - first);
   if (count > depth) count = depth;
-  uint32_t id = stack_table().intern(frames + first, count, ring ? &ring->stack_cache : nullptr);
+  // Outer frames this capture shares with the previous one, when the stack
+  // table's record of the thread's previous stack is that capture too (a
+  // libunwind capture in between is not in the unwinder's history).
+  // Both stacks must be whole: a stack cut to `depth` lacks its outer frames.
+  uint32_t known_shared = 0;
+  const bool from_history = ring != nullptr && n >= 0 && frames != scratch;
+  const bool whole = count == static_cast<uint32_t>(n - first);
+  if (from_history && whole && ring->stack_cache_follows_unwind)
+    known_shared = ring->unwind.shared_tail < count ? ring->unwind.shared_tail : count;
+  uint32_t id = stack_table().intern(frames + first, count, ring ? &ring->stack_cache : nullptr,
+                                     known_shared);
+  if (ring != nullptr) ring->stack_cache_follows_unwind = from_history && whole && id != 0;
   if (id == 0 && count != 0)
     agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
-  if (ring != nullptr && n >= 0 && frames != scratch) {
+  if (from_history) {
     ring->last_stack_id = id;
     ring->last_stack_depth = depth;
   }

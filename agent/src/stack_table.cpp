@@ -1,5 +1,6 @@
 #include "stack_table.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -36,6 +37,10 @@ inline uint32_t tag_of(uint32_t parent, uint64_t ip) {
 
 constexpr size_t kIndexGranule = 4096;  // slots: one page of 4-byte slots
 
+// Inner frames below which a stack sharing its outer frames with the
+// thread's previous one skips the whole-stack cache.
+constexpr uint32_t kFewNewFrames = 6;
+
 }  // namespace
 
 StackTable& stack_table() {
@@ -55,23 +60,37 @@ FrameHashes hash_frames(const uint64_t* ips, uint32_t depth) {
   return {mix(h) | 1, mix(c)};  // hash never 0: 0 marks an empty cache entry
 }
 
-uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cache) {
+uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cache,
+                            uint32_t known_shared) {
   if (depth == 0) return 0;
-  const FrameHashes hashes = hash_frames(ips, depth);
-  StackCache::Entry* entry = nullptr;
-  if (cache != nullptr) {
-    entry = &cache->entries[hashes.hash & (StackCache::kEntries - 1)];
-    if (entry->hash == hashes.hash && entry->check == hashes.check && entry->depth == depth)
-      return entry->id;
-  }
-  uint32_t id = 0;
-  uint32_t shared = 0;  // outer frames in common with the thread's previous stack
   const bool track = cache != nullptr && depth <= StackCache::kMaxFrames;
-  if (track) {
+  uint32_t shared = 0;  // outer frames in common with the thread's previous stack
+  if (track && known_shared > 0 && cache->last_is_latest) {
+    shared = std::min({known_shared, depth, cache->last_depth});
+  }
+  // A stack known to differ from the previous one in a few inner frames only
+  // (the common case in a loop) costs a few edge-cache probes, less than
+  // hashing the whole stack for the stack cache.
+  const bool few_new_frames = shared > 0 && depth - shared <= kFewNewFrames;
+  FrameHashes hashes{};
+  StackCache::Entry* entry = nullptr;
+  if (cache != nullptr && !few_new_frames) {
+    hashes = hash_frames(ips, depth);
+    entry = &cache->entries[hashes.hash & (StackCache::kEntries - 1)];
+    if (entry->hash == hashes.hash && entry->check == hashes.check && entry->depth == depth) {
+      if (track) cache->last_is_latest = false;
+      return entry->id;
+    }
+  }
+  if (track && shared == 0) {
     const uint32_t last = cache->last_depth;
     while (shared < depth && shared < last &&
            ips[depth - 1 - shared] == cache->last_ips[last - 1 - shared])
       ++shared;
+  }
+  uint32_t id = 0;
+  if (track) {
+    const uint32_t last = cache->last_depth;
     if (shared > 0) {
       id = cache->last_nodes[last - shared];
       // The shared outer frames keep their nodes, at this stack's positions.
@@ -106,6 +125,7 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
   if (track) {
     std::memcpy(cache->last_ips, ips, depth * sizeof(uint64_t));
     cache->last_depth = depth;
+    cache->last_is_latest = true;
   }
   if (entry != nullptr) {
     entry->hash = 0;  // a reader interrupted mid-update sees a miss

@@ -60,6 +60,9 @@ struct StackCache {
   uint64_t last_ips[kMaxFrames];
   uint32_t last_nodes[kMaxFrames];
   uint32_t last_depth;
+  // last_ips is the stack of the latest intern() call (a hit in `entries`
+  // returns without recording it there).
+  bool last_is_latest;
   // Trie edges this thread used recently, (parent, ip) -> child: frames near
   // the root repeat across stacks, and a hit here needs neither the shared
   // index (a cache miss or two in a large trie) nor its lock.
@@ -76,7 +79,11 @@ class StackTable {
  public:
   // Returns the id of the stack ips[0..depth) (ips[0] innermost). Never
   // allocates through malloc. Returns 0 when depth is 0 or memory is exhausted.
-  uint32_t intern(const uint64_t* ips, uint32_t depth, StackCache* cache);
+  // `known_shared`: outer frames the caller knows to equal those of the
+  // previous stack interned with `cache` (0 when it does not know); used only
+  // while that stack is the one `cache` recorded last.
+  uint32_t intern(const uint64_t* ips, uint32_t depth, StackCache* cache,
+                  uint32_t known_shared = 0);
 
   // Node `id` (1-based); valid for every id below published_count() + 1.
   const StackNode& node(uint32_t id) const { return nodes_[id - 1]; }

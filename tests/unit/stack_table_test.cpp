@@ -108,6 +108,31 @@ TEST(StackTable, SharedOuterFramesResolveToTheRightStack) {
 // Nodes keep 48 bits of an instruction pointer: every canonical address
 // comes back whole, the top of user space and the kernel half (the vsyscall
 // page some old binaries call through) alike.
+// The recorder passes how many outer frames a capture shares with the
+// previous one (the unwinder knows); that count may be trusted only while the
+// cache's record of the previous stack is that stack.
+TEST(StackTable, KnownSharedFramesAreUsedOnlyAgainstTheLatestStack) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  const uint64_t a[] = {0x13, 0x12, 0x11, 0x10};  // innermost first
+  const uint64_t b[] = {0x23, 0x22, 0x11, 0x10};  // shares 2 outer frames with a
+  const uint64_t c[] = {0x33, 0x32, 0x31, 0x10};  // shares 1 outer frame with a and b
+  const uint32_t id_a = table.intern(a, 4, cache);
+  const uint32_t id_b = table.intern(b, 4, cache, 2);
+  EXPECT_EQ(unwind(table, id_b), (std::vector<uint64_t>{0x23, 0x22, 0x11, 0x10}));
+  EXPECT_EQ(table.node(table.node(id_b).parent).parent, table.node(table.node(id_a).parent).parent);
+  // a again: a hit in the whole-stack cache, which does not record it as the
+  // latest stack; a claim against it must not be applied to b's record.
+  EXPECT_EQ(table.intern(a, 4, cache), id_a);
+  const uint64_t d[] = {0x43, 0x12, 0x11, 0x10};  // shares 3 with a, 2 with b
+  const uint32_t id_d = table.intern(d, 4, cache, 3);
+  EXPECT_EQ(unwind(table, id_d), (std::vector<uint64_t>{0x43, 0x12, 0x11, 0x10}));
+  EXPECT_EQ(table.node(id_d).parent, table.node(id_a).parent);
+  const uint32_t id_c = table.intern(c, 4, cache, 1);
+  EXPECT_EQ(unwind(table, id_c), (std::vector<uint64_t>{0x33, 0x32, 0x31, 0x10}));
+  EXPECT_EQ(table.intern(c, 4, nullptr), id_c);
+}
+
 TEST(StackTable, CanonicalAddressesSurviveTheCompactNode) {
   StackTable table;
   const uint64_t frames[] = {0xffffffffff600400ULL, 0x7ffffffff000ULL, 0x555555554000ULL, 0x1};
