@@ -69,6 +69,8 @@ struct CodeRange {
 };
 
 SpinLock g_miss_lock;  // guards everything below but lookups in g_rules
+// Bumped by forget_frame_rules(): threads empty their own rule caches.
+std::atomic<uint64_t> g_rules_generation{1};
 std::atomic<RuleTable*> g_rules{nullptr};
 size_t g_rules_used = 0;
 CodeRange* g_ranges = nullptr;
@@ -216,6 +218,22 @@ __attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
   return rule;
 }
 
+// A rule through the thread's cache, then the process-wide table.
+__attribute__((always_inline)) inline FrameRule rule_for(UnwindHistory* history, uint64_t ra) {
+  FrameRule rule;
+  if (history == nullptr) {
+    if (!cached_rule(ra, rule)) rule = learn_rule(ra);
+    return rule;
+  }
+  UnwindHistory::CachedRule& entry =
+      history->rule_cache[((ra * 0x9e3779b97f4a7c15ULL) >> 32) & (UnwindHistory::kRuleCacheEntries - 1)];
+  if (entry.ra == ra) return FrameRule::unpack(entry.rule);
+  if (!cached_rule(ra, rule)) rule = learn_rule(ra);
+  entry.ra = ra;
+  entry.rule = rule.pack();
+  return rule;
+}
+
 // Frames of one stack lie within this distance of its innermost frame; a
 // computed address outside it means the unwind data or the stack is not
 // what the unwinder expects, and libunwind takes over.
@@ -248,6 +266,11 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
   UnwindHistory::Buffer* out = nullptr;
   uint64_t* ips = scratch;
   if (history != nullptr) {
+    const uint64_t generation = g_rules_generation.load(std::memory_order_acquire);
+    if (__builtin_expect(history->rules_generation != generation, 0)) {
+      std::memset(history->rule_cache, 0, sizeof(history->rule_cache));
+      history->rules_generation = generation;
+    }
     prev = &history->buffers[history->current & 1];
     out = &history->buffers[(history->current & 1) ^ 1];
     ips = out->ip;
@@ -319,8 +342,7 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
     }
     if (n + 1 >= max_frames) break;
 
-    FrameRule rule;
-    if (!cached_rule(ip, rule)) rule = learn_rule(ip);
+    const FrameRule rule = rule_for(history, ip);
     if (rule.kind == FrameRule::kOutermost) {
       if (out != nullptr) out->step_bits[n] = kStepKnown;
       ended = true;
@@ -391,6 +413,7 @@ void forget_frame_rules() {
   }
   g_rules_used = 0;
   g_ranges_valid = false;
+  g_rules_generation.fetch_add(1, std::memory_order_release);
 }
 
 void frame_rules_lock_for_fork() {

@@ -20,6 +20,7 @@
 #include "leak_scan.h"
 #include "live_set.h"
 #include "mapped_vector.h"
+#include "memtide_common/node_page_codec.h"
 #include "memtide_common/page_codec.h"
 #include "memtide_common/trace_schema.h"
 #include "module_map.h"
@@ -80,6 +81,7 @@ class Writer {
   void finish_thread(ThreadRing* ring);
   void drain_tables();
   void write_node(uint32_t id);
+  void flush_nodes();
   void write_inherited_stack(uint32_t id);
   void sample(uint64_t now);
   void write_counters();
@@ -96,7 +98,7 @@ class Writer {
   sqlite3_stmt* insert_page_ = nullptr;
   sqlite3_stmt* insert_thread_ = nullptr;
   sqlite3_stmt* end_thread_ = nullptr;
-  sqlite3_stmt* insert_node_ = nullptr;
+  sqlite3_stmt* insert_node_page_ = nullptr;
   sqlite3_stmt* insert_string_ = nullptr;
   sqlite3_stmt* insert_scope_ = nullptr;
   sqlite3_stmt* insert_pool_ = nullptr;
@@ -114,6 +116,10 @@ class Writer {
   std::vector<uint8_t> body_, blob_;
   PageEncoder encoder_;
   PageCompressor compressor_;
+  // Stack nodes published since the last batch, written as one compressed
+  // row of stack_node_pages before the next commit.
+  std::vector<StackNodeRow> pending_nodes_;
+  std::vector<uint8_t> node_body_, node_blob_;
   uint64_t events_written_ = 0, pages_written_ = 0;
   uint64_t last_commit_ns_ = 0, last_sample_ns_ = 0, next_mallinfo_ns_ = 0;
   uint64_t live_at_retire_[3] = {0, 0, 0};  // heap, mmap, pool bytes of recycled rings
@@ -247,7 +253,8 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
   insert_thread_ =
       prepare("INSERT OR REPLACE INTO threads(id, tid, name, start_time_ns) VALUES(?, ?, ?, ?)");
   end_thread_ = prepare("UPDATE threads SET name = ?, end_time_ns = ? WHERE id = ?");
-  insert_node_ = prepare("INSERT INTO stack_nodes(id, parent, ip) VALUES(?, ?, ?)");
+  insert_node_page_ =
+      prepare("INSERT INTO stack_node_pages(node_count, body_bytes, data) VALUES(?, ?, ?)");
   insert_string_ = prepare("INSERT INTO strings(id, value) VALUES(?, ?)");
   insert_scope_ =
       prepare("INSERT INTO scopes(id, parent, name_id, depth, source) VALUES(?, ?, ?, ?, ?)");
@@ -285,11 +292,22 @@ void Writer::write_thread_row(ThreadRing* ring) {
 
 void Writer::write_node(uint32_t id) {
   const StackNode& node = stack_table().node(id);
-  sqlite3_bind_int64(insert_node_, 1, id);
-  sqlite3_bind_int64(insert_node_, 2, node.parent);
-  sqlite3_bind_int64(insert_node_, 3, static_cast<int64_t>(node.ip()));
-  sqlite3_step(insert_node_);
-  sqlite3_reset(insert_node_);
+  pending_nodes_.push_back(StackNodeRow{id, node.parent, node.ip()});
+}
+
+void Writer::flush_nodes() {
+  if (pending_nodes_.empty()) return;
+  encode_node_page(pending_nodes_, node_body_);
+  if (compressor_.compress(node_body_, node_body_.size(), static_cast<int>(options().zstd_level),
+                           node_blob_)) {
+    sqlite3_stmt* s = insert_node_page_;
+    sqlite3_bind_int64(s, 1, static_cast<int64_t>(pending_nodes_.size()));
+    sqlite3_bind_int64(s, 2, static_cast<int64_t>(node_body_.size()));
+    sqlite3_bind_blob(s, 3, node_blob_.data(), static_cast<int>(node_blob_.size()), SQLITE_STATIC);
+    sqlite3_step(s);
+    sqlite3_reset(s);
+  }
+  pending_nodes_.clear();
 }
 
 void Writer::write_inherited_stack(uint32_t id) {
@@ -625,6 +643,7 @@ void Writer::write_end(uint64_t now) {
 }
 
 void Writer::commit() {
+  flush_nodes();
   write_counters();
   exec("COMMIT");
   exec("BEGIN");
@@ -636,6 +655,7 @@ void Writer::commit() {
 // goes on after all (a failed exec), use a rollback journal.
 void Writer::leave_single_file() {
   if (single_file_) return;
+  flush_nodes();
   exec("COMMIT");
   exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
   exec("BEGIN");
@@ -643,6 +663,7 @@ void Writer::leave_single_file() {
 }
 
 void Writer::finalize() {
+  flush_nodes();
   exec("COMMIT");
   if (!single_file_) exec("PRAGMA wal_checkpoint(TRUNCATE); PRAGMA journal_mode=DELETE;");
   sqlite3_close_v2(db_);

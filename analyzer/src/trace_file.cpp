@@ -9,6 +9,7 @@
 
 #include "memtide_common/page_codec.h"
 #include "sqlite_util.h"
+#include "stack_node_expansion.h"
 
 namespace memtide::analysis {
 namespace {
@@ -108,12 +109,19 @@ TraceFile::TraceFile(const std::string& path) : path_(path) {
   // pages. Only the agent's tables: the analyzer's own caches (the index,
   // symbols) can be hundreds of MB, and every command opens the trace.
   for (const char* table :
-       {"meta", "processes", "threads", "modules", "stack_nodes", "strings", "scopes", "pools",
-        "samples", "gpu_samples", "leak_scan", "pages", "counters"}) {
+       {"meta", "processes", "threads", "modules", "stack_nodes", "stack_node_pages", "strings",
+        "scopes", "pools", "samples", "gpu_samples", "leak_scan", "pages", "counters"}) {
     const std::string sql = std::string("PRAGMA quick_check(") + table + ")";
     Statement check(db_, sql.c_str());
     if (!check.step() || check.column_text(0) != "ok")
       fail("the database is corrupt or truncated (" + check.column_text(0) + ")");
+  }
+  try {
+    expand_stack_nodes(db_, path);
+  } catch (...) {
+    sqlite3_close(db_);
+    db_ = nullptr;
+    throw;
   }
 }
 

@@ -60,7 +60,7 @@ TEST(TraceFile, OtherSchemaVersion) {
   make_db(path, std::string(kTraceSchemaSql) +
                     "INSERT INTO meta VALUES('format', 'memtide-trace');"
                     "INSERT INTO meta VALUES('schema_version', 99);");
-  EXPECT_EQ(open_error(path), path + ": trace schema version 99, but this memtide reads version 2");
+  EXPECT_EQ(open_error(path), path + ": trace schema version 99, but this memtide reads version 3");
 }
 
 TEST(TraceFile, TruncatedDatabase) {
@@ -68,7 +68,7 @@ TEST(TraceFile, TruncatedDatabase) {
   std::string sql =
       std::string(kTraceSchemaSql) +
       "INSERT INTO meta VALUES('format', 'memtide-trace');"
-      "INSERT INTO meta VALUES('schema_version', 2);"
+      "INSERT INTO meta VALUES('schema_version', 3);"
       "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000)"
       " INSERT INTO pages(thread_id, first_seq, last_seq, first_time_ns, last_time_ns,"
       " event_count, encoding, body_bytes, data) SELECT 1, i, i, 0, 0, 1, 1, 1,"

@@ -9,7 +9,7 @@
 namespace memtide {
 
 // Bumped whenever the database layout or the meaning of a stored value changes.
-inline constexpr int kSchemaVersion = 2;
+inline constexpr int kSchemaVersion = 3;
 // meta.format identifies a memtide trace among SQLite files.
 inline constexpr const char* kTraceFormatName = "memtide-trace";
 

@@ -18,6 +18,9 @@ CREATE TABLE modules(
   size INTEGER NOT NULL, load_bias INTEGER NOT NULL, load_seq INTEGER, load_time_ns INTEGER,
   unload_seq INTEGER, unload_time_ns INTEGER);
 CREATE TABLE stack_nodes(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL, ip INTEGER NOT NULL);
+CREATE TABLE stack_node_pages(
+  id INTEGER PRIMARY KEY, node_count INTEGER NOT NULL, body_bytes INTEGER NOT NULL,
+  data BLOB NOT NULL);
 CREATE TABLE strings(id INTEGER PRIMARY KEY, value TEXT NOT NULL);
 CREATE TABLE scopes(
   id INTEGER PRIMARY KEY, parent INTEGER NOT NULL, name_id INTEGER NOT NULL,
