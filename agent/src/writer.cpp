@@ -117,7 +117,10 @@ class Writer {
   PageEncoder encoder_;
   PageCompressor compressor_;
   // Stack nodes published since the last batch, written as one compressed
-  // row of stack_node_pages before the next commit.
+  // row of stack_node_pages before the next commit, or once there are
+  // kNodesPerBatch of them (batches of 16384 nodes compress within 5% of
+  // batches of 65536).
+  static constexpr size_t kNodesPerBatch = 16384;
   std::vector<StackNodeRow> pending_nodes_;
   std::vector<uint8_t> node_body_, node_blob_;
   uint64_t events_written_ = 0, pages_written_ = 0;
@@ -293,6 +296,9 @@ void Writer::write_thread_row(ThreadRing* ring) {
 void Writer::write_node(uint32_t id) {
   const StackNode& node = stack_table().node(id);
   pending_nodes_.push_back(StackNodeRow{id, node.parent, node.ip()});
+  // A program creating stacks fast (PyTorch's import: 180,000 nodes between
+  // two commits) would otherwise hold megabytes of rows and body here.
+  if (pending_nodes_.size() >= kNodesPerBatch) flush_nodes();
 }
 
 void Writer::flush_nodes() {
