@@ -21,6 +21,17 @@ uint64_t hash_address(uint64_t address) {
 
 }  // namespace
 
+void LiveSet::apply_all(const EventRecord* events, uint32_t count) {
+  constexpr uint32_t kAhead = 8;
+  for (uint32_t i = 0; i < count; ++i) {
+    if (i + kAhead < count && capacity_ != 0) {
+      const uint64_t slot = hash_address(events[i + kAhead].address) >> 20 & (capacity_ - 1);
+      __builtin_prefetch(&table_[slot], 1);
+    }
+    apply(events[i]);
+  }
+}
+
 LiveSet::Entry* LiveSet::find_slot(uint64_t address) {
   if (capacity_ == 0 && !grow()) return nullptr;
   const uint64_t mask = capacity_ - 1;

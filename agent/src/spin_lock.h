@@ -8,6 +8,15 @@
 
 namespace memtide::agent {
 
+// One iteration of a busy wait: tells the CPU (and a hyperthread sibling).
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
 class SpinLock {
  public:
   void lock() {

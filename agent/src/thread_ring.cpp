@@ -99,6 +99,14 @@ void wait_for_ring_space(ThreadRing* ring, uint64_t head) {
   agent_counters().backpressure_waits.fetch_add(1, std::memory_order_relaxed);
   // Back-pressure: the writer drains rings far faster than threads fill
   // them, so a short sleep is enough and costs nothing in the common case.
+  // The writer hands a page's slots back as soon as it has copied them, so
+  // a wait is often over within microseconds: spin briefly before sleeping
+  // (a 50 µs sleep lasts 100 µs or more with the kernel's timer slack).
+  wake_writer();
+  for (int spin = 0; spin < 2000; ++spin) {
+    if (head - ring->tail.load(std::memory_order_acquire) < ring->capacity) break;
+    cpu_relax();
+  }
   while (head - ring->tail.load(std::memory_order_acquire) >= ring->capacity) {
     wake_writer();
     if (!writer_running()) start_writer_early();

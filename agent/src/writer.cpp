@@ -370,8 +370,7 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
         e.time_ns = event_time_ns(e.time_ns);
       }
     }
-    if (options().leak_scan)
-      for (uint32_t i = 0; i < count; ++i) live_set().apply(scratch_[i]);
+    if (options().leak_scan) live_set().apply_all(scratch_.data(), count);
     tail += count;
     // The slots are copied: hand them back to the producer before encoding.
     ring->tail.store(tail, std::memory_order_release);
