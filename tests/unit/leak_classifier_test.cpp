@@ -2,8 +2,10 @@
 // and the classifier's four categories on blocks laid out in a test buffer.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
+#include <vector>
 
 #include "leak_classifier.h"
 #include "live_set.h"
@@ -52,6 +54,35 @@ TEST(LiveSet, ReallocInPlaceResizesAndTableGrows) {
   MappedVector<LiveBlock> live;
   ASSERT_TRUE(set.collect(live));
   EXPECT_EQ(live[0].size, 100u);
+}
+
+// The writer applies whole pages at once (with its slots fetched ahead):
+// the result is the one event-by-event application gives, across growth.
+TEST(LiveSet, ApplyingABatchEqualsApplyingEachEvent) {
+  std::vector<EventRecord> events;
+  uint64_t seq = 1;
+  for (uint64_t round = 0; round < 3; ++round) {
+    for (uint64_t i = 1; i <= 9000; ++i)
+      events.push_back(event(seq++, EventKind::kMalloc, (i * 7919 % 100000) * 16, i));
+    for (uint64_t i = 1; i <= 9000; i += 2)
+      events.push_back(event(seq++, EventKind::kFree, (i * 7919 % 100000) * 16));
+  }
+  LiveSet one_by_one, batched;
+  for (const EventRecord& e : events) one_by_one.apply(e);
+  for (size_t first = 0; first < events.size(); first += 8192)
+    batched.apply_all(events.data() + first,
+                      static_cast<uint32_t>(std::min<size_t>(8192, events.size() - first)));
+  EXPECT_EQ(batched.live_count(), one_by_one.live_count());
+  EXPECT_EQ(batched.live_count(), 4500u);
+  MappedVector<LiveBlock> a, b;
+  ASSERT_TRUE(one_by_one.collect(a));
+  ASSERT_TRUE(batched.collect(b));
+  std::vector<std::pair<uint64_t, uint64_t>> pa, pb;
+  for (size_t i = 0; i < a.size(); ++i) pa.emplace_back(a[i].address, a[i].size);
+  for (size_t i = 0; i < b.size(); ++i) pb.emplace_back(b[i].address, b[i].size);
+  std::sort(pa.begin(), pa.end());
+  std::sort(pb.begin(), pb.end());
+  EXPECT_EQ(pa, pb);
 }
 
 // Blocks are 64-byte slots of a buffer; roots are a separate array.
