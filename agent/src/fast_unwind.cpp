@@ -45,22 +45,56 @@ __attribute__((no_sanitize("address"))) inline uint64_t load(uint64_t address) {
   return *reinterpret_cast<const uint64_t*>(address);
 }
 
-// ---- the rule table: return address -> rule, lock-free reads ----
+// ---- the rule tables: return address -> rule, lock-free reads ----
+//
+// Almost every rule fits in 16 bits, so the main table holds one word per
+// return address: the address in the high 48 bits, the rule in the low 16,
+// read with one atomic load. PyTorch has 76,000 return addresses: 8-byte
+// slots keep the table and the ones it outgrew at 2 MiB instead of 4. A rule
+// that does not fit (a frame over 1 KiB, an odd offset) is marked there and
+// kept whole in a second table of 16-byte slots.
 
-struct RuleSlot {
-  std::atomic<uint64_t> key;  // a return address; 0 = empty
-  std::atomic<uint64_t> rule;
-};
+// Compact rule: kind (3 bits), rbp_save (2), rbp_offset / 8 (4, signed),
+// cfa_offset / 8 (7: 0..1016 bytes; negated for kCfaDerefRbp).
+constexpr uint16_t kCompactOverflow = 7;
 
-struct RuleTable {
+bool compact_rule(const FrameRule& r, uint16_t& code) {
+  if (r.rbp_offset % 8 != 0 || r.rbp_offset < -64 || r.rbp_offset > 56) return false;
+  const int32_t cfa = r.kind == FrameRule::kCfaDerefRbp ? -r.cfa_offset : r.cfa_offset;
+  if (cfa % 8 != 0 || cfa < 0 || cfa > 1016) return false;
+  code = static_cast<uint16_t>(r.kind | r.rbp_save << 3 | ((r.rbp_offset / 8) & 15) << 5 |
+                               (cfa / 8) << 9);
+  return true;
+}
+
+FrameRule expand_rule(uint16_t code) {
+  FrameRule r;
+  r.kind = static_cast<FrameRule::Kind>(code & 7);
+  r.rbp_save = static_cast<FrameRule::RbpSave>((code >> 3) & 3);
+  r.rbp_offset = static_cast<int16_t>(static_cast<int8_t>(((code >> 5) & 15) << 4) >> 4) * 8;
+  const int32_t cfa = (code >> 9) * 8;
+  r.cfa_offset = r.kind == FrameRule::kCfaDerefRbp ? -cfa : cfa;
+  return r;
+}
+
+template <typename Slot>
+struct SlotTable {
   uint32_t bits;  // capacity = 2^bits
-  RuleSlot slots[1];
+  Slot slots[1];
   size_t capacity() const { return size_t(1) << bits; }
   size_t home(uint64_t key) const { return (key * 0x9e3779b97f4a7c15ULL) >> (64 - bits); }
   static size_t bytes_for(uint32_t bits) {
-    return sizeof(RuleTable) + ((size_t(1) << bits) - 1) * sizeof(RuleSlot);
+    return sizeof(SlotTable) + ((size_t(1) << bits) - 1) * sizeof(Slot);
   }
 };
+
+using WordTable = SlotTable<std::atomic<uint64_t>>;  // ra << 16 | compact rule; 0 = empty
+
+struct WideSlot {
+  std::atomic<uint64_t> key;  // a return address; 0 = empty
+  std::atomic<uint64_t> rule;
+};
+using WideTable = SlotTable<WideSlot>;
 
 // A code segment of a loaded object and the object's unwind table.
 struct CodeRange {
@@ -68,22 +102,23 @@ struct CodeRange {
   const uint8_t* eh_frame_hdr;
 };
 
-SpinLock g_miss_lock;  // guards everything below but lookups in g_rules
+SpinLock g_miss_lock;  // guards everything below but lookups in the tables
 // Bumped by forget_frame_rules(): threads empty their own rule caches.
 std::atomic<uint64_t> g_rules_generation{1};
-std::atomic<RuleTable*> g_rules{nullptr};
-size_t g_rules_used = 0;
+std::atomic<WordTable*> g_rules{nullptr};
+std::atomic<WideTable*> g_wide_rules{nullptr};
+size_t g_rules_used = 0, g_wide_rules_used = 0;
 CodeRange* g_ranges = nullptr;
 uint32_t g_range_count = 0, g_range_capacity = 0;
 bool g_ranges_valid = false;
 unsigned long long g_loader_adds = 0, g_loader_subs = 0;
 
-__attribute__((always_inline)) inline bool cached_rule(uint64_t ra, FrameRule& out) {
-  const RuleTable* table = g_rules.load(std::memory_order_acquire);
+bool cached_wide_rule(uint64_t ra, FrameRule& out) {
+  const WideTable* table = g_wide_rules.load(std::memory_order_acquire);
   if (table == nullptr) return false;
   const size_t mask = table->capacity() - 1;
   for (size_t i = table->home(ra);; i = (i + 1) & mask) {
-    const RuleSlot& slot = table->slots[i];
+    const WideSlot& slot = table->slots[i];
     const uint64_t key = slot.key.load(std::memory_order_acquire);
     if (key == 0) return false;
     if (key != ra) continue;
@@ -96,14 +131,40 @@ __attribute__((always_inline)) inline bool cached_rule(uint64_t ra, FrameRule& o
   }
 }
 
-void insert_rule(RuleTable* table, uint64_t ra, uint64_t word) {
+__attribute__((always_inline)) inline bool cached_rule(uint64_t ra, FrameRule& out) {
+  const WordTable* table = g_rules.load(std::memory_order_acquire);
+  if (table == nullptr) return false;
   const size_t mask = table->capacity() - 1;
   for (size_t i = table->home(ra);; i = (i + 1) & mask) {
-    RuleSlot& slot = table->slots[i];
+    const uint64_t word = table->slots[i].load(std::memory_order_acquire);
+    if (word == 0) return false;
+    if (word >> 16 != ra) continue;
+    const uint16_t code = static_cast<uint16_t>(word);
+    if ((code & 7) == kCompactOverflow) return cached_wide_rule(ra, out);
+    out = expand_rule(code);
+    return true;
+  }
+}
+
+void insert_word(WordTable* table, uint64_t word) {
+  const size_t mask = table->capacity() - 1;
+  for (size_t i = table->home(word >> 16);; i = (i + 1) & mask) {
+    const uint64_t old = table->slots[i].load(std::memory_order_relaxed);
+    if (old >> 16 == word >> 16 && old != 0) return;
+    if (old != 0) continue;
+    table->slots[i].store(word, std::memory_order_release);
+    return;
+  }
+}
+
+void insert_wide(WideTable* table, uint64_t ra, uint64_t rule) {
+  const size_t mask = table->capacity() - 1;
+  for (size_t i = table->home(ra);; i = (i + 1) & mask) {
+    WideSlot& slot = table->slots[i];
     const uint64_t key = slot.key.load(std::memory_order_relaxed);
     if (key == ra) return;
     if (key != 0) continue;
-    slot.rule.store(word, std::memory_order_relaxed);
+    slot.rule.store(rule, std::memory_order_relaxed);
     slot.key.store(ra, std::memory_order_release);
     return;
   }
@@ -111,20 +172,40 @@ void insert_rule(RuleTable* table, uint64_t ra, uint64_t word) {
 
 // Grows at 3/4 load. A replaced table is never unmapped, since readers may
 // still be probing it; the tables left behind add up to less than the live one.
-bool ensure_rule_room() {
-  RuleTable* table = g_rules.load(std::memory_order_relaxed);
-  if (table != nullptr && (g_rules_used + 1) * 4 <= table->capacity() * 3) return true;
+template <typename Table, typename Reinsert>
+bool ensure_room(std::atomic<Table*>& current, size_t used, Reinsert reinsert) {
+  Table* table = current.load(std::memory_order_relaxed);
+  if (table != nullptr && (used + 1) * 4 <= table->capacity() * 3) return true;
   const uint32_t bits = table == nullptr ? 12 : table->bits + 1;
-  auto* grown = static_cast<RuleTable*>(map_zeroed(RuleTable::bytes_for(bits)));
+  auto* grown = static_cast<Table*>(map_zeroed(Table::bytes_for(bits)));
   if (grown == nullptr) return false;
   grown->bits = bits;
-  if (table != nullptr) {
-    for (size_t i = 0; i < table->capacity(); ++i) {
-      const uint64_t key = table->slots[i].key.load(std::memory_order_relaxed);
-      if (key != 0) insert_rule(grown, key, table->slots[i].rule.load(std::memory_order_relaxed));
-    }
+  if (table != nullptr)
+    for (size_t i = 0; i < table->capacity(); ++i) reinsert(grown, table->slots[i]);
+  current.store(grown, std::memory_order_release);
+  return true;
+}
+
+// Records a rule under the miss lock; false when out of memory.
+bool remember_rule(uint64_t ra, const FrameRule& rule) {
+  uint16_t code;
+  if (!compact_rule(rule, code)) {
+    const bool room = ensure_room(g_wide_rules, g_wide_rules_used, [](WideTable* t, WideSlot& s) {
+      const uint64_t key = s.key.load(std::memory_order_relaxed);
+      if (key != 0) insert_wide(t, key, s.rule.load(std::memory_order_relaxed));
+    });
+    if (!room) return false;
+    insert_wide(g_wide_rules.load(std::memory_order_relaxed), ra, rule.pack());
+    ++g_wide_rules_used;
+    code = kCompactOverflow;
   }
-  g_rules.store(grown, std::memory_order_release);
+  const bool room = ensure_room(g_rules, g_rules_used, [](WordTable* t, std::atomic<uint64_t>& s) {
+    const uint64_t word = s.load(std::memory_order_relaxed);
+    if (word != 0) insert_word(t, word);
+  });
+  if (!room) return false;
+  insert_word(g_rules.load(std::memory_order_relaxed), ra << 16 | code);
+  ++g_rules_used;
   return true;
 }
 
@@ -207,13 +288,11 @@ __attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
   FrameRule rule;
   if (cached_rule(ra, rule)) return rule;  // another thread learned it meanwhile
   rule.kind = FrameRule::kUnsupported;
-  if (ra > 1) {
+  // A table key holds 48 bits; no user-space code lies above them.
+  if (ra > 1 && ra >> 48 == 0) {
     // The call may be the function's last instruction: look up the call itself.
     if (const uint8_t* hdr = eh_frame_hdr_for(ra - 1)) rule = rule_from_eh_frame(hdr, ra - 1);
-  }
-  if (ensure_rule_room()) {
-    insert_rule(g_rules.load(std::memory_order_relaxed), ra, rule.pack());
-    ++g_rules_used;
+    remember_rule(ra, rule);
   }
   return rule;
 }
@@ -225,8 +304,8 @@ __attribute__((always_inline)) inline FrameRule rule_for(UnwindHistory* history,
     if (!cached_rule(ra, rule)) rule = learn_rule(ra);
     return rule;
   }
-  UnwindHistory::CachedRule& entry =
-      history->rule_cache[((ra * 0x9e3779b97f4a7c15ULL) >> 32) & (UnwindHistory::kRuleCacheEntries - 1)];
+  UnwindHistory::CachedRule& entry = history->rule_cache[((ra * 0x9e3779b97f4a7c15ULL) >> 32) &
+                                                         (UnwindHistory::kRuleCacheEntries - 1)];
   if (entry.ra == ra) return FrameRule::unpack(entry.rule);
   if (!cached_rule(ra, rule)) rule = learn_rule(ra);
   entry.ra = ra;
@@ -407,11 +486,13 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
 
 void forget_frame_rules() {
   SpinGuard guard(g_miss_lock);
-  if (RuleTable* table = g_rules.load(std::memory_order_relaxed)) {
+  if (WordTable* table = g_rules.load(std::memory_order_relaxed))
+    for (size_t i = 0; i < table->capacity(); ++i)
+      table->slots[i].store(0, std::memory_order_relaxed);
+  if (WideTable* table = g_wide_rules.load(std::memory_order_relaxed))
     for (size_t i = 0; i < table->capacity(); ++i)
       table->slots[i].key.store(0, std::memory_order_relaxed);
-  }
-  g_rules_used = 0;
+  g_rules_used = g_wide_rules_used = 0;
   g_ranges_valid = false;
   g_rules_generation.fetch_add(1, std::memory_order_release);
 }

@@ -91,6 +91,20 @@ TEST(FastUnwind, MatchesLibunwindThroughDeepRecursion) {
   }
 }
 
+// A frame over 1 KiB: its rule is too wide for the one-word table.
+__attribute__((noinline)) Capture big_frame(int depth) {
+  volatile char buffer[4096];
+  buffer[depth & 4095] = 1;
+  Capture c = depth <= 0 ? capture_here() : recurse_framed(depth - 1 + buffer[depth & 4095] - 1);
+  asm volatile("" ::: "memory");
+  return c;
+}
+
+TEST(FastUnwind, MatchesLibunwindThroughALargeFrame) {
+  expect_same(big_frame(0));
+  expect_same(big_frame(6));
+}
+
 TEST(FastUnwind, StopsAtTheRequestedNumberOfFrames) {
   uint64_t scratch[8];
   const uint64_t* frames = nullptr;
