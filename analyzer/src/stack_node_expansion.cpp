@@ -4,6 +4,7 @@
 
 #include "memtide/analysis/trace_file.h"
 #include "memtide_common/node_page_codec.h"
+#include "memtide_common/trace_schema.h"
 #include "sqlite_util.h"
 
 namespace memtide::analysis {
@@ -81,18 +82,13 @@ void expand_stack_nodes(sqlite3* db, const std::string& path) {
     return;
   }
   // Read-only: temporary copies shadow the stored table and view. The view
-  // must be temporary too: a view of the main schema reads main's tables.
+  // must be temporary too: a view of the main schema reads main's tables,
+  // where a temporary view's unqualified names find the temporary table.
   exec(db, path,
        "CREATE TEMP TABLE stack_nodes(id INTEGER PRIMARY KEY, parent INTEGER NOT NULL, "
        "ip INTEGER NOT NULL);"
        "INSERT INTO temp.stack_nodes SELECT id, parent, ip FROM main.stack_nodes;"
-       "CREATE TEMP VIEW stacks_flat AS"
-       "  WITH RECURSIVE walk(stack_id, depth, node, ip) AS ("
-       "    SELECT id, 0, parent, ip FROM temp.stack_nodes"
-       "    UNION ALL"
-       "    SELECT walk.stack_id, walk.depth + 1, n.parent, n.ip"
-       "    FROM walk JOIN temp.stack_nodes n ON n.id = walk.node)"
-       "  SELECT stack_id, depth, ip FROM walk;");
+       "CREATE TEMP VIEW stacks_flat AS " MEMTIDE_STACKS_FLAT_SELECT ";");
   expand(db, path, "SELECT id, body_bytes, data FROM main.stack_node_pages ORDER BY id",
          "INSERT OR IGNORE INTO temp.stack_nodes(id, parent, ip) VALUES(?, ?, ?)", [](int64_t) {});
 }

@@ -4,6 +4,16 @@
 
 namespace memtide {
 
+// The body of view stacks_flat, also created as a temporary view over a
+// temporary stack_nodes when the analyzer reads a trace it cannot write.
+#define MEMTIDE_STACKS_FLAT_SELECT                             \
+  "  WITH RECURSIVE walk(stack_id, depth, node, ip) AS (\n"    \
+  "    SELECT id, 0, parent, ip FROM stack_nodes\n"            \
+  "    UNION ALL\n"                                            \
+  "    SELECT walk.stack_id, walk.depth + 1, n.parent, n.ip\n" \
+  "    FROM walk JOIN stack_nodes n ON n.id = walk.node)\n"    \
+  "  SELECT stack_id, depth, ip FROM walk"
+
 inline constexpr const char* kTraceSchemaSql = R"sql(
 CREATE TABLE meta(key TEXT PRIMARY KEY, value) WITHOUT ROWID;
 CREATE TABLE processes(
@@ -45,12 +55,7 @@ CREATE TABLE leak_scan(
   address INTEGER PRIMARY KEY, size INTEGER NOT NULL, category INTEGER NOT NULL) WITHOUT ROWID;
 CREATE TABLE counters(name TEXT PRIMARY KEY, value INTEGER NOT NULL) WITHOUT ROWID;
 CREATE VIEW stacks_flat AS
-  WITH RECURSIVE walk(stack_id, depth, node, ip) AS (
-    SELECT id, 0, parent, ip FROM stack_nodes
-    UNION ALL
-    SELECT walk.stack_id, walk.depth + 1, n.parent, n.ip
-    FROM walk JOIN stack_nodes n ON n.id = walk.node)
-  SELECT stack_id, depth, ip FROM walk;
+)sql" MEMTIDE_STACKS_FLAT_SELECT R"sql(;
 CREATE VIEW scope_paths AS
   WITH RECURSIVE path(id, name) AS (
     SELECT s.id, str.value FROM scopes s JOIN strings str ON str.id = s.name_id WHERE s.parent = 0
