@@ -1,14 +1,15 @@
 #include "memtide_common/node_page_codec.h"
 
-#include <zstd.h>
-
 #include <cstring>
+
+#include "memtide_common/page_codec.h"
 
 namespace memtide {
 namespace {
 
 constexpr char kMagic[4] = {'M', 'T', 'N', '1'};
-// A batch holds the nodes of one commit cycle; far more than any cycle adds.
+// The agent writes at most 16384 nodes a batch; the limit only rejects counts
+// no writer produces, before they size a buffer.
 constexpr uint64_t kMaxNodesPerPage = uint64_t(1) << 24;
 constexpr size_t kIpBytes = 6;
 
@@ -106,19 +107,8 @@ bool decode_stored_node_page(const void* blob, size_t blob_size, size_t body_byt
     error = "stack node batch size " + std::to_string(body_bytes) + " is implausible";
     return false;
   }
-  const unsigned long long content = ZSTD_getFrameContentSize(blob, blob_size);
-  if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
-      content != body_bytes) {
-    error = "stack node batch is not a zstd frame of the recorded size";
-    return false;
-  }
-  std::vector<uint8_t> body(body_bytes);
-  const size_t got = ZSTD_decompress(body.data(), body.size(), blob, blob_size);
-  if (ZSTD_isError(got) || got != body_bytes) {
-    error = std::string("stack node batch does not decompress: ") +
-            (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output");
-    return false;
-  }
+  std::vector<uint8_t> body;
+  if (!decompress_frame(blob, blob_size, body_bytes, "stack node batch", body, error)) return false;
   return decode_node_page(body.data(), body.size(), out, error);
 }
 

@@ -422,20 +422,27 @@ bool decode_stored_page(int encoding, const void* blob, size_t blob_size, size_t
     error = "page body size " + std::to_string(body_size) + " is implausible";
     return false;
   }
-  unsigned long long content = ZSTD_getFrameContentSize(blob, blob_size);
+  std::vector<uint8_t> body;
+  if (!decompress_frame(blob, blob_size, body_size, "page data", body, error)) return false;
+  return decode_page_body(body.data(), body.size(), out, error);
+}
+
+bool decompress_frame(const void* blob, size_t blob_size, size_t body_size, const char* what,
+                      std::vector<uint8_t>& body, std::string& error) {
+  const unsigned long long content = ZSTD_getFrameContentSize(blob, blob_size);
   if (content == ZSTD_CONTENTSIZE_ERROR || content == ZSTD_CONTENTSIZE_UNKNOWN ||
       content != body_size) {
-    error = "page data is not a zstd frame of the recorded size";
+    error = std::string(what) + " is not a zstd frame of the recorded size";
     return false;
   }
-  std::vector<uint8_t> body(body_size);
-  size_t got = ZSTD_decompress(body.data(), body.size(), blob, blob_size);
+  body.resize(body_size);
+  const size_t got = ZSTD_decompress(body.data(), body.size(), blob, blob_size);
   if (ZSTD_isError(got) || got != body_size) {
-    error = std::string("page data does not decompress: ") +
+    error = std::string(what) + " does not decompress: " +
             (ZSTD_isError(got) ? ZSTD_getErrorName(got) : "short output");
     return false;
   }
-  return decode_page_body(body.data(), body.size(), out, error);
+  return true;
 }
 
 }  // namespace memtide

@@ -111,6 +111,11 @@ class PageCompressor {
   void* context_;
 };
 
+// Decompresses one zstd frame that must hold exactly `body_size` bytes;
+// `what` names the data in the error ("page data").
+bool decompress_frame(const void* blob, size_t blob_size, size_t body_size, const char* what,
+                      std::vector<uint8_t>& body, std::string& error);
+
 // Decompresses and decodes a stored page of the given encoding.
 bool decode_stored_page(int encoding, const void* blob, size_t blob_size, size_t body_size,
                         std::vector<EventRecord>& out, std::string& error);
