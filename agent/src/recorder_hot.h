@@ -44,8 +44,7 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   if (g_fast_unwind) {
     n = fast_unwind(ring ? &ring->unwind : nullptr, scratch, depth + kAgentFrames + 1, &frames);
     // The same frames as the thread's previous capture: the same stack id.
-    if (ring != nullptr && n >= 0 && ring->unwind.repeated && ring->last_stack_id != 0 &&
-        ring->last_stack_depth == depth)
+    if (ring != nullptr && n >= 0 && ring->unwind.repeated && ring->last_stack_id != 0)
       return ring->last_stack_id;
   }
   if (ring != nullptr) ring->last_stack_id = 0;
@@ -79,10 +78,7 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
   if (ring != nullptr) ring->stack_cache_follows_unwind = from_history && whole && id != 0;
   if (id == 0 && count != 0)
     agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
-  if (from_history) {
-    ring->last_stack_id = id;
-    ring->last_stack_depth = depth;
-  }
+  if (from_history) ring->last_stack_id = id;
   return id;
 }
 

@@ -59,7 +59,6 @@ struct alignas(64) ThreadRing {
   UnwindHistory unwind;
   // The stack id of the capture in unwind's current buffer (0 = none).
   uint32_t last_stack_id = 0;
-  uint32_t last_stack_depth = 0;
   // stack_cache's previous stack is the capture in unwind's current buffer,
   // whole (not cut to the configured depth).
   bool stack_cache_follows_unwind = false;
