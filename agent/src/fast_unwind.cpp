@@ -49,8 +49,8 @@ __attribute__((no_sanitize("address"))) inline uint64_t load(uint64_t address) {
 //
 // Almost every rule fits in 16 bits, so the main table holds one word per
 // return address: the address in the high 48 bits, the rule in the low 16,
-// read with one atomic load. PyTorch has 76,000 return addresses: 8-byte
-// slots keep the table and the ones it outgrew at 2 MiB instead of 4. A rule
+// read with one atomic load. The PyTorch benchmark has 76,000 return
+// addresses: 8-byte slots halve the table and the ones it outgrew. A rule
 // that does not fit (a frame over 1 KiB, an odd offset) is marked there and
 // kept whole in a second table of 16-byte slots.
 

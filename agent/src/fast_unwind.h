@@ -44,8 +44,8 @@ struct UnwindHistory {
   };
   Buffer buffers[2];
   // The thread's own small cache of frame rules in front of the process-wide
-  // table, which on a large program (cc1plus: 12k return addresses, 512 KiB)
-  // costs a cache miss per lookup. Direct-mapped; emptied when the table is
+  // table, which on a large program (cc1plus has 12,000 return addresses)
+  // outgrows the caches and costs a miss per lookup. Direct-mapped; emptied when the table is
   // (rules_generation differs from the table's).
   static constexpr uint32_t kRuleCacheEntries = 1024;
   struct CachedRule {

@@ -118,8 +118,8 @@ class Writer {
   PageCompressor compressor_;
   // Stack nodes published since the last batch, written as one compressed
   // row of stack_node_pages before the next commit, or once there are
-  // kNodesPerBatch of them (batches of 16384 nodes compress within 5% of
-  // batches of 65536).
+  // kNodesPerBatch of them: larger batches compress only slightly better
+  // and cost the writer their rows and encoding in memory.
   static constexpr size_t kNodesPerBatch = 16384;
   std::vector<StackNodeRow> pending_nodes_;
   std::vector<uint8_t> node_body_, node_blob_;
