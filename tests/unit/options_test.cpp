@@ -67,6 +67,18 @@ TEST(Options, InvalidValuesKeepDefaultsAndSayWhy) {
   EXPECT_NE(all.find("MEMTIDE_OUTPUT='': must not be empty"), std::string::npos);
 }
 
+TEST(Options, UnwinderIsOneOfTwoWords) {
+  std::vector<std::string> errors;
+  EXPECT_EQ(parse({}, errors).unwinder, "memtide");
+  EXPECT_EQ(parse({{"MEMTIDE_UNWINDER", "libunwind"}}, errors).unwinder, "libunwind");
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(parse({{"MEMTIDE_UNWINDER", "frame-pointers"}}, errors).unwinder, "memtide");
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_NE(errors[0].find("MEMTIDE_UNWINDER='frame-pointers': expected one of memtide, libunwind"),
+            std::string::npos)
+      << errors[0];
+}
+
 TEST(Options, CheckValueNamesUnknownOptions) {
   EXPECT_EQ(check_option_value("MEMTIDE_SAMPLE_MS", "20"), "");
   EXPECT_EQ(check_option_value("MEMTIDE_NOPE", "1"), "MEMTIDE_NOPE: not a memtide option");
