@@ -36,7 +36,6 @@ struct FrameRule {
   // One word, so that a cache slot holds a rule and its key in 16 bytes.
   uint64_t pack() const;
   static FrameRule unpack(uint64_t word);
-  bool usable() const { return kind >= kCfaRsp && kind <= kOutermost; }
 };
 
 // The rule for the instruction at `pc`, from the call-frame information found

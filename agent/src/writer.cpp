@@ -296,8 +296,9 @@ void Writer::write_thread_row(ThreadRing* ring) {
 void Writer::write_node(uint32_t id) {
   const StackNode& node = stack_table().node(id);
   pending_nodes_.push_back(StackNodeRow{id, node.parent, node.ip()});
-  // A program creating stacks fast (PyTorch's import: 180,000 nodes between
-  // two commits) would otherwise hold megabytes of rows and body here.
+  // A program creating stacks fast (importing PyTorch adds over a hundred
+  // thousand nodes between two commits) would otherwise hold megabytes of
+  // rows and body here.
   if (pending_nodes_.size() >= kNodesPerBatch) flush_nodes();
 }
 
