@@ -27,7 +27,7 @@ for d in /usr/local/cuda/lib64 $(python3 -c 'import nvidia,os;print(os.path.dirn
   [ -e "$d/libcublas.so.13" ] && export LD_LIBRARY_PATH=$LD_LIBRARY_PATH:$d
 done
 elapsed() { echo $(( $(date +%s) - start )); }
-# GPU_CHECK_ONLY=app,engine,torch,profiler,overhead runs only those sections.
+# GPU_CHECK_ONLY=app,engine,torch,profiler,overhead,unwinder runs only those sections.
 want() { [ -z "${GPU_CHECK_ONLY:-}" ] || [[ ",$GPU_CHECK_ONLY," == *",$1,"* ]]; }
 
 # traced NAME MODE CMD...: runs CMD under the agent, writes NAME.db, NAME.out/.err
@@ -119,6 +119,17 @@ if want overhead || want overhead-engine; then
       "$kit/apps/memtide-sample-mlp" --device cuda --steps 1500
     MEMTIDE_STACK_DEPTH=0 traced "overhead_engine_nopool_nostacks_$i" hooks \
       "$kit/apps/memtide-sample-mlp" --device cuda --steps 1500
+  done
+fi
+
+# 6. memtide's unwinder against libunwind through CUDA's libraries: the same
+# PyTorch run traced with each, twice with libunwind to tell the run-to-run
+# variation apart, compared as folded stacks weighted by count.
+if want unwinder; then
+  for u in memtide libunwind libunwind2; do
+    MEMTIDE_UNWINDER=${u%2} traced "unwind_$u" hooks python3 "$train"
+    memtide export "$logs/unwind_$u.db" --folded "$logs/unwind_$u.folded" --by count \
+      >>"$logs/unwind_$u.err" 2>&1
   done
 fi
 

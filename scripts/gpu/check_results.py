@@ -170,6 +170,33 @@ if read("overhead_engine_nopool_bare_1.out"):
         else:
             check(name, False, f"missing runs {ms}")
 
+
+# 6. unwinders
+def folded(name):
+    stacks = {}
+    for line in read(name + ".folded").splitlines():
+        stack, _, n = line.rpartition(" ")
+        if stack:
+            stacks[stack] = stacks.get(stack, 0) + int(n)
+    return stacks
+
+
+def agreement(a, b):
+    """The share of captures whose whole stack both traces hold equally often."""
+    total = max(sum(a.values()), sum(b.values()))
+    return sum(min(n, b.get(s, 0)) for s, n in a.items()) / total if total else 0.0
+
+
+if read("unwind_memtide.folded"):
+    m, l1, l2 = folded("unwind_memtide"), folded("unwind_libunwind"), folded("unwind_libunwind2")
+    cross, same = agreement(m, l1), agreement(l1, l2)
+    ok = all(rc(f"unwind_{u}") == 0 for u in ("memtide", "libunwind", "libunwind2")) and m and \
+        cross >= same - 0.01
+    check("memtide unwinder == libunwind (PyTorch CUDA, folded by count)", ok,
+          f"agreement memtide/libunwind={cross:.4f} libunwind/libunwind={same:.4f} "
+          f"captures={sum(m.values())}/{sum(l1.values())}/{sum(l2.values())} "
+          f"distinct stacks={len(m)}/{len(l1)}/{len(l2)}")
+
 print(read("machine.txt").strip())
 print()
 print("| check | result | detail |")
