@@ -192,6 +192,13 @@ if read("unwind_memtide.folded"):
     cross, same = agreement(m, l1), agreement(l1, l2)
     ok = all(rc(f"unwind_{u}") == 0 for u in ("memtide", "libunwind", "libunwind2")) and m and \
         cross >= same - 0.01
+    # The stacks the two unwinders count differently, for a reader to compare.
+    with open(os.path.join(logs, "unwind-diff.txt"), "w") as f:
+        for title, a, b in (("memtide more often", m, l1), ("libunwind more often", l1, m)):
+            excess = sorted(((n - b.get(s, 0), s) for s, n in a.items() if n > b.get(s, 0)), reverse=True)
+            f.write(f"## {title}: {sum(n for n, _ in excess)} captures in {len(excess)} stacks\n")
+            for n, stack in excess[:15]:
+                f.write(f"{n} {stack}\n")
     check("memtide unwinder == libunwind (PyTorch CUDA, folded by count)", ok,
           f"agreement memtide/libunwind={cross:.4f} libunwind/libunwind={same:.4f} "
           f"captures={sum(m.values())}/{sum(l1.values())}/{sum(l2.values())} "
