@@ -21,14 +21,14 @@ uint64_t hash_address(uint64_t address) {
 
 }  // namespace
 
-void LiveSet::apply_all(const EventRecord* events, uint32_t count) {
+void LiveSet::apply_all(const EventRecord* events, uint32_t count, uint64_t undrained_elsewhere) {
   constexpr uint32_t kAhead = 8;
   for (uint32_t i = 0; i < count; ++i) {
     if (i + kAhead < count && capacity_ != 0) {
       const uint64_t slot = hash_address(events[i + kAhead].address) >> 20 & (capacity_ - 1);
       __builtin_prefetch(&table_[slot], 1);
     }
-    apply(events[i]);
+    apply(events[i], undrained_elsewhere);
   }
 }
 
@@ -85,25 +85,32 @@ void LiveSet::set_alive(uint64_t address, uint64_t size, uint64_t seq) {
   *e = Entry{address, size, seq};
 }
 
-void LiveSet::set_dead(uint64_t address, uint64_t seq) {
+void LiveSet::set_dead(uint64_t address, uint64_t seq, bool needs_tombstone) {
   if ((used_ + 1) * 10 > capacity_ * 7 && !grow()) return;
   Entry* e = find_slot(address);
   if (e->address != 0) {
     if ((e->seq & ~kTombstone) > seq) return;  // the free of an earlier block
     if (!(e->seq & kTombstone)) --live_;
+    if (!needs_tombstone) {
+      // A tombstone of an earlier free may still be listed in dead_:
+      // end_cycle skips addresses whose entry is gone.
+      erase_at(static_cast<uint64_t>(e - table_));
+      return;
+    }
   } else {
+    if (!needs_tombstone) return;
     ++used_;
   }
   *e = Entry{address, 0, seq | kTombstone};
   dead_.push_back(address);
 }
 
-void LiveSet::apply(const EventRecord& event) {
+void LiveSet::apply(const EventRecord& event, uint64_t undrained_elsewhere) {
   if (event.address == 0) return;
   if (is_heap_allocation(event.kind) || event.kind == EventKind::kReallocInPlace)
     set_alive(event.address, event.size, event.seq);
   else if (is_heap_release(event.kind))
-    set_dead(event.address, event.seq);
+    set_dead(event.address, event.seq, event.seq >= undrained_elsewhere);
 }
 
 void LiveSet::end_cycle(uint64_t drained_below) {

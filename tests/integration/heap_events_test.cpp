@@ -71,6 +71,8 @@ TEST(HeapEvents, MallocFamilyRowsAreExact) {
   EXPECT_EQ(stack_functions(db, events[0].record.stack).at(1), "main");
   EXPECT_EQ(innermost_function(db, events[1].record.stack), "main");
   EXPECT_EQ(events[15].record.stack, 0u);
+  // The trace's page size is the one docs/trace-format.md gives.
+  EXPECT_EQ(query_int(db, "PRAGMA page_size"), 2048);
 }
 
 // A moving realloc of a mapped (large) block unmaps the old block before the

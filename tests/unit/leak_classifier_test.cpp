@@ -85,6 +85,46 @@ TEST(LiveSet, ApplyingABatchEqualsApplyingEachEvent) {
   EXPECT_EQ(pa, pb);
 }
 
+// A free later than everything still waiting in other rings erases its block
+// at once; one that is not leaves a tombstone against an allocation that has
+// yet to arrive.
+TEST(LiveSet, FreesLaterThanEveryOtherRingLeaveNoTombstone) {
+  LiveSet set;
+  for (uint64_t i = 1; i <= 100; ++i) set.apply(event(i, EventKind::kMalloc, i * 64, 16));
+  std::vector<EventRecord> frees;
+  for (uint64_t i = 1; i <= 60; ++i) frees.push_back(event(100 + i, EventKind::kFree, i * 64));
+  // The other rings hold nothing below seq 1000 (or nothing at all).
+  set.apply_all(frees.data(), static_cast<uint32_t>(frees.size()), 1000);
+  EXPECT_EQ(set.live_count(), 40u);
+  EXPECT_EQ(set.tombstone_count(), 0u);
+  // A free of a block whose allocation is not here yet, with nothing waiting
+  // elsewhere, leaves nothing either.
+  EventRecord lone = event(200, EventKind::kFree, 0x900000);
+  set.apply_all(&lone, 1, UINT64_MAX);
+  EXPECT_EQ(set.tombstone_count(), 0u);
+  // Another ring still holds seq 300: the free at 301 keeps a tombstone, and
+  // the allocation at 300 drained after it does not bring the block back.
+  EventRecord early_free = event(301, EventKind::kFree, 0x800000);
+  set.apply_all(&early_free, 1, 300);
+  EXPECT_EQ(set.tombstone_count(), 1u);
+  set.apply(event(300, EventKind::kMalloc, 0x800000, 8));
+  EXPECT_EQ(set.live_count(), 40u);
+  // A free older than the block's current allocation changes nothing.
+  EventRecord stale = event(50, EventKind::kFree, 61 * 64);
+  set.apply_all(&stale, 1, UINT64_MAX);
+  EXPECT_EQ(set.live_count(), 40u);
+  set.end_cycle(UINT64_MAX);
+  EXPECT_EQ(set.tombstone_count(), 0u);
+  MappedVector<LiveBlock> live;
+  ASSERT_TRUE(set.collect(live));
+  std::vector<uint64_t> addresses;
+  for (size_t i = 0; i < live.size(); ++i) addresses.push_back(live[i].address);
+  std::sort(addresses.begin(), addresses.end());
+  ASSERT_EQ(addresses.size(), 40u);
+  EXPECT_EQ(addresses.front(), 61u * 64);
+  EXPECT_EQ(addresses.back(), 100u * 64);
+}
+
 // Blocks are 64-byte slots of a buffer; roots are a separate array.
 struct Heap {
   alignas(64) uint64_t words[8 * 8] = {};
