@@ -50,14 +50,44 @@ StackTable& stack_table() {
   return *table;
 }
 
+namespace {
+
+constexpr uint64_t kHashSeed = 0x9e3779b97f4a7c15ULL;
+constexpr uint64_t kCheckSeed = 0xc2b2ae3d27d4eb4fULL;
+
+inline void hash_step(uint64_t& h, uint64_t& c, uint64_t ip) {
+  h = (h ^ ip) * 0x100000001b3ULL + (h >> 29);
+  c = (c + ip) * 0x9fb21c651e98df25ULL ^ (c >> 31);
+}
+
+// The depth enters last: prefixes of every length share their steps.
+inline FrameHashes hash_final(uint64_t h, uint64_t c, uint32_t depth) {
+  return {mix(h ^ depth) | 1, mix(c + depth)};  // hash never 0: 0 marks an empty entry
+}
+
+}  // namespace
+
 FrameHashes hash_frames(const uint64_t* ips, uint32_t depth) {
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ depth;
-  uint64_t c = 0xc2b2ae3d27d4eb4fULL + depth;
-  for (uint32_t i = 0; i < depth; ++i) {
-    h = (h ^ ips[i]) * 0x100000001b3ULL + (h >> 29);
-    c = (c + ips[i]) * 0x9fb21c651e98df25ULL ^ (c >> 31);
+  uint64_t h = kHashSeed, c = kCheckSeed;
+  for (uint32_t i = depth; i-- > 0;) hash_step(h, c, ips[i]);
+  return hash_final(h, c, depth);
+}
+
+FrameHashes hash_frames(const uint64_t* ips, uint32_t depth, StackCache& cache,
+                        uint32_t known_shared) {
+  uint32_t r = std::min({known_shared, depth, cache.prefix_depth});
+  uint64_t h = kHashSeed, c = kCheckSeed;
+  if (r > 0) {
+    h = cache.prefix_hash[r - 1];
+    c = cache.prefix_check[r - 1];
   }
-  return {mix(h) | 1, mix(c)};  // hash never 0: 0 marks an empty cache entry
+  for (; r < depth; ++r) {
+    hash_step(h, c, ips[depth - 1 - r]);
+    cache.prefix_hash[r] = h;
+    cache.prefix_check[r] = c;
+  }
+  cache.prefix_depth = depth;
+  return hash_final(h, c, depth);
 }
 
 uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cache,
@@ -74,8 +104,17 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
   const bool few_new_frames = shared > 0 && depth - shared <= kFewNewFrames;
   FrameHashes hashes{};
   StackCache::Entry* entry = nullptr;
-  if (cache != nullptr && !few_new_frames) {
+  if (track) {
+    // Kept up even where unused, so that the next stack finds them current.
+    hashes = hash_frames(ips, depth, *cache, known_shared);
+  } else if (cache != nullptr) {
+    // A stack too deep to keep: what the cache holds of the previous stack no
+    // longer describes the latest one.
+    cache->prefix_depth = 0;
+    cache->last_is_latest = false;
     hashes = hash_frames(ips, depth);
+  }
+  if (cache != nullptr && !few_new_frames) {
     entry = &cache->entries[hashes.hash & (StackCache::kEntries - 1)];
     if (entry->hash == hashes.hash && entry->check == hashes.check && entry->depth == depth) {
       if (track) cache->last_is_latest = false;

@@ -63,6 +63,13 @@ struct StackCache {
   // last_ips is the stack of the latest intern() call (a hit in `entries`
   // returns without recording it there).
   bool last_is_latest;
+  // The hashes of the latest intern() call's stack, hashed from the
+  // outermost frame in: prefix_hash[r] covers its r + 1 outermost frames.
+  // Kept on every call, hits included, so a stack that shares its outer
+  // frames with the previous one hashes its new inner frames only.
+  uint64_t prefix_hash[kMaxFrames];
+  uint64_t prefix_check[kMaxFrames];
+  uint32_t prefix_depth;  // frames prefix_hash describes; 0 = none
   // Trie edges this thread used recently, (parent, ip) -> child: frames near
   // the root repeat across stacks, and a hit here needs neither the shared
   // index (a cache miss or two in a large trie) nor its lock.
@@ -116,7 +123,14 @@ class StackTable {
 struct FrameHashes {
   uint64_t hash, check;
 };
+// Two independent hashes of ips[0..depth) (ips[0] innermost), taken from the
+// outermost frame in.
 FrameHashes hash_frames(const uint64_t* ips, uint32_t depth);
+// The same, through `cache`'s prefix hashes: the `known_shared` outermost
+// frames are those of the stack the cache hashed last, and only the others
+// are hashed. Leaves the prefix hashes describing this stack.
+FrameHashes hash_frames(const uint64_t* ips, uint32_t depth, StackCache& cache,
+                        uint32_t known_shared);
 
 // The process-wide table (never destroyed).
 StackTable& stack_table();

@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -131,6 +132,57 @@ TEST(StackTable, KnownSharedFramesAreUsedOnlyAgainstTheLatestStack) {
   const uint32_t id_c = table.intern(c, 4, cache, 1);
   EXPECT_EQ(unwind(table, id_c), (std::vector<uint64_t>{0x33, 0x32, 0x31, 0x10}));
   EXPECT_EQ(table.intern(c, 4, nullptr), id_c);
+}
+
+// A stack hashed through the previous stack's prefix hashes (only its new
+// inner frames hashed) gets the hashes hashing it whole gives.
+TEST(StackTable, PrefixHashesEqualWholeStackHashes) {
+  StackCache* cache = new_cache();
+  std::vector<uint64_t> previous;
+  uint64_t x = 0x9e3779b97f4a7c15ULL;
+  auto random = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  for (int round = 0; round < 2000; ++round) {
+    // Keep some outer frames of the previous stack, add new inner ones.
+    const uint32_t kept = previous.empty() ? 0 : random() % (previous.size() + 1);
+    const uint32_t added = 1 + random() % 12;
+    std::vector<uint64_t> stack(added);
+    for (uint64_t& ip : stack) ip = 0x400000 + random() % 64;  // repeats likely
+    stack.insert(stack.end(), previous.end() - kept, previous.end());
+    if (stack.size() > StackCache::kMaxFrames) stack.resize(StackCache::kMaxFrames);
+    const auto depth = static_cast<uint32_t>(stack.size());
+    const uint32_t shared = std::min(kept, depth);
+    const FrameHashes whole = hash_frames(stack.data(), depth);
+    const FrameHashes incremental = hash_frames(stack.data(), depth, *cache, shared);
+    ASSERT_EQ(incremental.hash, whole.hash) << "round " << round;
+    ASSERT_EQ(incremental.check, whole.check) << "round " << round;
+    previous = stack;
+  }
+}
+
+// A stack deeper than the cache keeps leaves no prefix hashes behind: the
+// next stack's shared outer frames are its, not those of the stack before.
+TEST(StackTable, PrefixHashesAreDroppedAfterAStackTooDeepToKeep) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  const uint64_t p[] = {0x13, 0x12, 0x11, 0x10};
+  table.intern(p, 4, cache);
+  std::vector<uint64_t> deep(StackCache::kMaxFrames + 20);
+  for (size_t i = 0; i < deep.size(); ++i) deep[i] = 0x5000 + i;
+  table.intern(deep.data(), static_cast<uint32_t>(deep.size()), cache);
+  // x shares its two outer frames with the deep stack.
+  const uint64_t x[] = {0x61, 0x60, deep[deep.size() - 2], deep.back()};
+  const uint32_t id_x = table.intern(x, 4, cache, 2);
+  // y is what x would hash as against p's prefix: it must not find x's id.
+  const uint64_t y[] = {0x61, 0x60, 0x11, 0x10};
+  const uint32_t id_y = table.intern(y, 4, cache);
+  EXPECT_NE(id_y, id_x);
+  EXPECT_EQ(unwind(table, id_y), std::vector<uint64_t>(y, y + 4));
+  EXPECT_EQ(unwind(table, id_x), std::vector<uint64_t>(x, x + 4));
 }
 
 TEST(StackTable, CanonicalAddressesSurviveTheCompactNode) {
