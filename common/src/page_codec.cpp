@@ -226,6 +226,22 @@ size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_un
     slot = Slot{i, generation_};
   }
 
+  // The size, address and stack columns hold the heap allocations' entries
+  // first and the other events' after them (MTP3): the two kinds of entry
+  // follow different patterns, and kept apart each compresses better.
+  if (others_.size() < page_body_bound(n)) others_.resize(page_body_bound(n));
+  size_t other = 0;
+  auto end_split_column = [&] {
+    std::memcpy(out + pos, others_.data(), other);
+    pos += other;
+    other = 0;
+  };
+  auto put = [&](const EventRecord& e, uint64_t v) {
+    if (is_heap_allocation(e.kind))
+      pos += varint::put(out + pos, v);
+    else
+      other += varint::put(others_.data() + other, v);
+  };
   for (uint32_t i = 0; i < n; ++i) {
     const EventRecord& e = events[i];
     uint64_t code = e.size;
@@ -237,8 +253,9 @@ size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_un
       else
         code = e.size + kSizeLiteralBase;
     }
-    pos += varint::put(out + pos, code);
+    put(e, code);
   }
+  end_split_column();
 
   ReuseModel model;
   FreshBlockBase fresh;
@@ -247,21 +264,23 @@ size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_un
     const EventRecord& e = events[i];
     uint64_t predicted = 0;
     if (model.predict(e, predicted) && predicted == e.address) {
-      out[pos++] = kAddressReused;
+      put(e, kAddressReused);
     } else if (reference_[i]) {
-      pos += varint::put(out + pos, uint64_t{reference_[i]} + 1);
+      put(e, uint64_t{reference_[i]} + 1);
     } else {
-      out[pos++] = kAddressLiteral;
+      put(e, kAddressLiteral);
       const bool heap = is_heap_allocation(e.kind);
       const uint64_t base = heap ? fresh.next : prev;
-      pos += varint::put(out + pos, varint::zigzag(static_cast<int64_t>(e.address - base)));
+      put(e, varint::zigzag(static_cast<int64_t>(e.address - base)));
       prev = e.address;
       if (heap) fresh.after_fresh(e);
     }
     model.observe(e, reference_[i] ? &events[i - reference_[i]] : nullptr);
   }
+  end_split_column();
   StackModel stacks;
-  for (const EventRecord& e : events) pos += varint::put(out + pos, stacks.encode(e));
+  for (const EventRecord& e : events) put(e, stacks.encode(e));
+  end_split_column();
   for (const EventRecord& e : events) pos += varint::put(out + pos, e.scope);
   for (const EventRecord& e : events) pos += varint::put(out + pos, e.aux);
   return pos;
@@ -274,11 +293,12 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     return false;
   }
   const uint32_t magic = get_u32(body);
-  if (magic != kPageMagic && magic != kPageMagicV1) {
-    error = "page body does not start with the MTP2 (or MTP1) magic";
+  if (magic != kPageMagic && magic != kPageMagicV2 && magic != kPageMagicV1) {
+    error = "page body does not start with the MTP3 (or MTP2, MTP1) magic";
     return false;
   }
-  const bool fresh_block_literals = magic == kPageMagic;
+  const bool fresh_block_literals = magic != kPageMagicV1;
+  const bool split = magic == kPageMagic;
   const uint32_t n = get_u32(body + 4);
   const uint32_t time_unit = get_u32(body + 24);
   if (time_unit == 0) {
@@ -323,18 +343,50 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     if (!varint::get(&p, end, v)) return truncated("time");
     events[i].time_ns = prev += static_cast<uint64_t>(varint::unzigzag(v) * int64_t(time_unit));
   }
+  // A split column is read through two cursors: the heap allocations'
+  // entries from its start, the others' from where those end.
+  uint32_t allocations = 0;
+  for (uint32_t i = 0; i < n; ++i) allocations += is_heap_allocation(events[i].kind);
+  const uint8_t* first_part = p;
+  const uint8_t* second_part = p;
+  const uint8_t* second_start = p;
+  auto begin_column = [&](bool address) {
+    first_part = second_part = second_start = p;
+    if (!split) return true;
+    const uint8_t* q = p;
+    for (uint32_t k = 0; k < allocations; ++k) {
+      if (!varint::get(&q, end, v)) return false;
+      if (address && v == kAddressLiteral && !varint::get(&q, end, v)) return false;
+    }
+    second_part = second_start = q;
+    return true;
+  };
+  auto get = [&](uint32_t i, uint64_t& value) {
+    const uint8_t*& cursor =
+        !split || is_heap_allocation(events[i].kind) ? first_part : second_part;
+    return varint::get(&cursor, end, value);
+  };
+  auto end_column = [&](const char* column) {
+    if (split && first_part != second_start)
+      return fail(std::string("page's ") + column + " column parts do not meet");
+    p = split ? second_part : first_part;
+    return true;
+  };
   // Deallocation size codes are resolved once addresses (and so references) are known.
   std::vector<uint64_t> size_codes(n);
+  if (!begin_column(false)) return truncated("size");
   for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, size_codes[i])) return truncated("size");
+    if (!get(i, size_codes[i])) return truncated("size");
     if (!is_deallocation(events[i].kind)) events[i].size = size_codes[i];
   }
+  if (!end_column("size")) return false;
   std::vector<uint32_t> reference(n, 0);
   ReuseModel model;
   FreshBlockBase fresh;
   prev = 0;
+  if (!begin_column(true)) return truncated("address");
   for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, v)) return truncated("address");
+    if (!get(i, v)) return truncated("address");
     if (v == kAddressReused) {
       uint64_t predicted = 0;
       if (!model.predict(events[i], predicted))
@@ -349,7 +401,7 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
       reference[i] = static_cast<uint32_t>(distance);
       events[i].address = events[i - distance].address;
     } else {
-      if (!varint::get(&p, end, v)) return truncated("address");
+      if (!get(i, v)) return truncated("address");
       const bool heap = fresh_block_literals && is_heap_allocation(events[i].kind);
       events[i].address = (heap ? fresh.next : prev) + static_cast<uint64_t>(varint::unzigzag(v));
       prev = events[i].address;
@@ -368,12 +420,15 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     }
     model.observe(events[i], reference[i] ? &events[i - reference[i]] : nullptr);
   }
+  if (!end_column("address")) return false;
   StackModel stacks;
+  if (!begin_column(false)) return truncated("stack");
   for (uint32_t i = 0; i < n; ++i) {
-    if (!varint::get(&p, end, v)) return truncated("stack");
+    if (!get(i, v)) return truncated("stack");
     if (!stacks.decode(events[i], v, events[i].stack))
       return fail("page has a stack code with nothing to predict at event " + std::to_string(i));
   }
+  if (!end_column("stack")) return false;
   for (uint32_t i = 0; i < n; ++i) {
     if (!varint::get(&p, end, v) || v > UINT32_MAX) return truncated("scope");
     events[i].scope = static_cast<uint32_t>(v);

@@ -104,7 +104,7 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   size_t size = encode_page_body({&e, 1}, body);
   // 32-byte header, kind byte, seq, time, size, address tag + literal, stack, scope, aux
   ASSERT_EQ(size, 32u + 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1);
-  EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP2");
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP3");
   EXPECT_EQ(body[4], 1);
   EXPECT_EQ(body[8], 0x08);
   EXPECT_EQ(body[15], 0x01);
@@ -174,15 +174,16 @@ TEST(PageCodec, AllocationReusingAFreedBlockOfItsClassCostsOneByte) {
   PageEncoder encoder;
   std::vector<uint8_t> body;
   size_t size = encoder.encode(events, 1, body);
-  // The size column after header, kinds, seq and time: 24, 100, code 0 (free),
-  // 20, code 1 (as referenced), 104, 4096 + 2.
-  const std::vector<uint8_t> sizes = {24, 100, 0, 20, 1, 104, 0x82, 0x20};
+  // The size column after header, kinds, seq and time, the heap allocations'
+  // entries first: 24, 100, 20, 104; then the others': code 0 (free), code 1
+  // (as referenced), 4096 + 2.
+  const std::vector<uint8_t> sizes = {24, 100, 20, 104, 0, 1, 0x82, 0x20};
   EXPECT_EQ(std::vector<uint8_t>(body.begin() + 53, body.begin() + 61), sizes);
-  // The address column: two literals, then back-reference 2 (tag 3), reuse
-  // (tag 1), back-reference 3 (tag 4), reuse (tag 1), and a literal. The
-  // second literal is relative to where the first block ends (0x1000 + 32):
-  // zigzag(0x2000 - 0x1020) = 0x1fc0.
-  const std::vector<uint8_t> addresses = {0, 0x80, 0x40, 0, 0xc0, 0x3f, 3, 1, 4, 1, 0};
+  // The address column, the allocations' first: two literals, reuse (tag 1),
+  // reuse (tag 1); then the others': back-reference 2 (tag 3),
+  // back-reference 3 (tag 4) and a literal. The second literal is relative to
+  // where the first block ends (0x1000 + 32): zigzag(0x2000 - 0x1020) = 0x1fc0.
+  const std::vector<uint8_t> addresses = {0, 0x80, 0x40, 0, 0xc0, 0x3f, 1, 1, 3, 4, 0};
   EXPECT_EQ(std::vector<uint8_t>(body.begin() + 61, body.begin() + 72), addresses);
   std::vector<EventRecord> decoded;
   std::string error;
@@ -244,6 +245,35 @@ TEST(PageCodec, Mtp1BodiesStillDecode) {
   EXPECT_EQ(decoded[1].address, 0x20000u);
   EXPECT_EQ(decoded[1].seq, 8u);
   EXPECT_EQ(decoded[1].size, 64u);
+}
+
+// Traces written before MTP3 keep decoding: an MTP2 body has its size,
+// address and stack columns in event order. This one was written by the MTP2
+// encoder for the events of AllocationReusingAFreedBlockOfItsClassCostsOneByte
+// (time unit 1000, one event per microsecond, stacks 5 6 0 5 7 6 8).
+TEST(PageCodec, Mtp2BodiesStillDecode) {
+  const std::vector<uint8_t> body = {
+      77,  84,  80, 50, 7,  0,  0,   0, 1,   0,   0,   0,   0,  0, 0,   0,  //
+      232, 3,   0,  0,  0,  0,  0,   0, 232, 3,   0,   0,   0,  0, 0,   0,  //
+      1,   1,   32, 1,  33, 10, 49,  0, 1,   1,   1,   1,   1,  1, 0,   2,  //
+      2,   2,   2,  2,  2,  24, 100, 0, 20,  1,   104, 130, 32, 0, 128, 64,
+      0,   192, 63, 3,  1,  4,  1,   0, 128, 192, 3,   6,   7,  0, 6,   7,  //
+      7,   8,   0,  0,  0,  0,  0,   0, 0,   0,   0,   0,   0,  0, 0,   0};
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), body.size(), decoded, error)) << error;
+  ASSERT_EQ(decoded.size(), 7u);
+  const uint64_t addresses[] = {0x1000, 0x2000, 0x1000, 0x1000, 0x2000, 0x2000, 0x9000};
+  const uint64_t sizes[] = {24, 100, 0, 20, 100, 104, 4096};
+  const uint32_t stacks[] = {5, 6, 0, 5, 7, 6, 8};
+  for (size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(decoded[i].seq, i + 1) << i;
+    EXPECT_EQ(decoded[i].time_ns, 1000 * (i + 1)) << i;
+    EXPECT_EQ(decoded[i].address, addresses[i]) << i;
+    EXPECT_EQ(decoded[i].size, sizes[i]) << i;
+    EXPECT_EQ(decoded[i].stack, stacks[i]) << i;
+  }
+  EXPECT_EQ(decoded[6].kind, EventKind::kMunmap);
 }
 
 TEST(PageCodec, TimeUnitFallsBackWhenDeltasAreNotMultiples) {

@@ -3,7 +3,7 @@
 // "varint" is unsigned LEB128, "zz" a zigzag-mapped varint):
 //
 //   offset  size   field
-//   0       4      magic "MTP2" (0x4d 0x54 0x50 0x32); "MTP1" still decodes
+//   0       4      magic "MTP3" (0x4d 0x54 0x50 0x33); "MTP2", "MTP1" still decode
 //   4       4      u32 event count N (1 .. kMaxPageEvents)
 //   8       8      u64 base sequence number (seq of the first event)
 //   16      8      u64 base time in ns (time of the first event)
@@ -27,6 +27,10 @@
 //                    allocation of the same size, else stack id + 1
 //   ...     var    scope column: N varints (scope id)
 //   ...     var    aux column: N varints
+//
+// The size, address and stack columns are split (MTP3): first the entries of
+// the heap allocations (kinds 1-13) in event order, then those of every other
+// event. An MTP2 body has them in event order.
 //
 // Size classes model how allocators reuse memory (glibc hands the most
 // recently freed chunk of a size class back first): class(s) = (s + 23) / 16,
@@ -52,9 +56,11 @@
 
 namespace memtide {
 
-// "MTP2"; bodies of the older "MTP1" (every address literal relative to the
-// previous literal) still decode.
-inline constexpr uint32_t kPageMagic = 0x3250544d;
+// "MTP3"; bodies of the older "MTP2" (size, address and stack columns in event
+// order) and "MTP1" (besides, every address literal relative to the previous
+// literal) still decode.
+inline constexpr uint32_t kPageMagic = 0x3350544d;
+inline constexpr uint32_t kPageMagicV2 = 0x3250544d;
 inline constexpr uint32_t kPageMagicV1 = 0x3150544d;
 inline constexpr uint32_t kMaxPageEvents = 1u << 20;
 inline constexpr int kPageEncodingZstd = 1;
@@ -82,6 +88,7 @@ class PageEncoder {
   std::vector<Slot> slots_;
   uint32_t generation_ = 0;
   std::vector<uint32_t> reference_;  // per event: back-reference distance, 0 = none
+  std::vector<uint8_t> others_;      // a split column's entries for other than heap allocations
 };
 
 // Convenience: one-off encoding with time unit 1.
