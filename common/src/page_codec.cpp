@@ -229,7 +229,9 @@ size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_un
   // The size, address and stack columns hold the heap allocations' entries
   // first and the other events' after them (MTP3): the two kinds of entry
   // follow different patterns, and kept apart each compresses better.
-  if (others_.size() < page_body_bound(n)) others_.resize(page_body_bound(n));
+  // One part holds at most an address tag and a literal per event.
+  const size_t others_bound = size_t{n} * 2 * varint::kMaxBytes;
+  if (others_.size() < others_bound) others_.resize(others_bound);
   size_t other = 0;
   auto end_split_column = [&] {
     std::memcpy(out + pos, others_.data(), other);
