@@ -220,8 +220,7 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
   // 2 KiB pages: an event page's compressed body is a few KiB, and a row
   // that size spills into overflow pages and leaves its remainder on a leaf
   // page; with 4 KiB pages those remainders packed so badly that a fifth of
-  // the tiny new/delete benchmark's trace was empty space (40.1 MB at 4 KiB,
-  // 32.8 MB at 2 KiB for the same rows; docs/trace-format.md).
+  // the tiny new/delete benchmark's trace was empty space (docs/trace-format.md).
   if (!exec("PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") ||
       !exec(kTraceSchemaSql)) {
     error = "cannot create the tables of " + path + ": " + sqlite3_errmsg(db_);
