@@ -346,21 +346,20 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     events[i].time_ns = prev += static_cast<uint64_t>(varint::unzigzag(v) * int64_t(time_unit));
   }
   // A split column is read through two cursors: the heap allocations'
-  // entries from its start, the others' from where those end.
+  // entries from its start, the others' from where those end (found by
+  // skipping the first part's entries, which the first cursor then reads:
+  // it ends where the second began, and the column where the second ends).
   uint32_t allocations = 0;
   for (uint32_t i = 0; i < n; ++i) allocations += is_heap_allocation(events[i].kind);
   const uint8_t* first_part = p;
   const uint8_t* second_part = p;
-  const uint8_t* second_start = p;
   auto begin_column = [&](bool address) {
-    first_part = second_part = second_start = p;
+    first_part = second_part = p;
     if (!split) return true;
-    const uint8_t* q = p;
     for (uint32_t k = 0; k < allocations; ++k) {
-      if (!varint::get(&q, end, v)) return false;
-      if (address && v == kAddressLiteral && !varint::get(&q, end, v)) return false;
+      if (!varint::get(&second_part, end, v)) return false;
+      if (address && v == kAddressLiteral && !varint::get(&second_part, end, v)) return false;
     }
-    second_part = second_start = q;
     return true;
   };
   auto get = [&](uint32_t i, uint64_t& value) {
@@ -368,12 +367,7 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
         !split || is_heap_allocation(events[i].kind) ? first_part : second_part;
     return varint::get(&cursor, end, value);
   };
-  auto end_column = [&](const char* column) {
-    if (split && first_part != second_start)
-      return fail(std::string("page's ") + column + " column parts do not meet");
-    p = split ? second_part : first_part;
-    return true;
-  };
+  auto end_column = [&] { p = split ? second_part : first_part; };
   // Deallocation size codes are resolved once addresses (and so references) are known.
   std::vector<uint64_t> size_codes(n);
   if (!begin_column(false)) return truncated("size");
@@ -381,7 +375,7 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     if (!get(i, size_codes[i])) return truncated("size");
     if (!is_deallocation(events[i].kind)) events[i].size = size_codes[i];
   }
-  if (!end_column("size")) return false;
+  end_column();
   std::vector<uint32_t> reference(n, 0);
   ReuseModel model;
   FreshBlockBase fresh;
@@ -422,7 +416,7 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     }
     model.observe(events[i], reference[i] ? &events[i - reference[i]] : nullptr);
   }
-  if (!end_column("address")) return false;
+  end_column();
   StackModel stacks;
   if (!begin_column(false)) return truncated("stack");
   for (uint32_t i = 0; i < n; ++i) {
@@ -430,7 +424,7 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     if (!stacks.decode(events[i], v, events[i].stack))
       return fail("page has a stack code with nothing to predict at event " + std::to_string(i));
   }
-  if (!end_column("stack")) return false;
+  end_column();
   for (uint32_t i = 0; i < n; ++i) {
     if (!varint::get(&p, end, v) || v > UINT32_MAX) return truncated("scope");
     events[i].scope = static_cast<uint32_t>(v);
