@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <cstdlib>
 #include <cstring>
 
 #include "memtide_common/varint.h"
@@ -69,6 +70,12 @@ class ReuseModel {
   static constexpr int kDepth = 16;
 
   ReuseModel() { std::fill(std::begin(count_), std::end(count_), uint8_t{0}); }
+
+  // Forgets every block, addresses included (see PageEncoder::State).
+  void clear() {
+    std::memset(released_, 0, sizeof released_);
+    std::memset(count_, 0, sizeof count_);
+  }
 
   static size_t size_class(uint64_t size) { return (size + 23) / 16; }
 
@@ -171,121 +178,244 @@ size_t page_body_bound(size_t n) {
   return kHeaderBytes + 2 * n + n * kVarintColumns * varint::kMaxBytes;
 }
 
-PageEncoder::PageEncoder() : slots_(kAddressSlots, Slot{0, 0}) {}
+// A column being written: varints appended to a growing byte buffer. Grown
+// with realloc, not std::vector: room is reserved for the worst case (ten
+// bytes a value), and untouched room costs address space, not memory.
+class ColumnBuffer {
+ public:
+  ColumnBuffer() = default;
+  ColumnBuffer(const ColumnBuffer&) = delete;
+  ColumnBuffer& operator=(const ColumnBuffer&) = delete;
+  ~ColumnBuffer() { std::free(bytes_); }
 
-size_t encode_page_body(std::span<const EventRecord> events, std::vector<uint8_t>& body) {
-  PageEncoder encoder;
-  return encoder.encode(events, 1, body);
-}
-
-size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_unit,
-                           std::vector<uint8_t>& body) {
-  const uint32_t n = static_cast<uint32_t>(events.size());
-  if (body.size() < page_body_bound(n)) body.resize(page_body_bound(n));
-  if (time_unit == 0) time_unit = 1;
-  for (size_t i = 1; i < n && time_unit > 1; ++i)
-    if ((events[i].time_ns - events[i - 1].time_ns) % time_unit != 0) time_unit = 1;
-  uint8_t* out = body.data();
-  put_u32(out, kPageMagic);
-  put_u32(out + 4, n);
-  put_u64(out + 8, n ? events[0].seq : 0);
-  put_u64(out + 16, n ? events[0].time_ns : 0);
-  put_u32(out + 24, time_unit);
-  put_u32(out + 28, 0);
-  size_t pos = kHeaderBytes;
-  for (const EventRecord& e : events) out[pos++] = static_cast<uint8_t>(e.kind);
-
-  uint64_t prev = n ? events[0].seq : 0;
-  for (const EventRecord& e : events) {
-    pos += varint::put(out + pos, e.seq - prev);
-    prev = e.seq;
+  void clear() { used_ = 0; }
+  // Room for `values` more varints; false when memory is exhausted.
+  bool reserve_more(size_t values, size_t max_bytes_per_value) {
+    const size_t need = used_ + values * max_bytes_per_value;
+    if (need <= capacity_) return true;
+    const size_t capacity = std::max(need, capacity_ * 2);
+    auto* grown = static_cast<uint8_t*>(std::realloc(bytes_, capacity));
+    if (grown == nullptr) return false;
+    bytes_ = grown;
+    capacity_ = capacity;
+    return true;
   }
-  prev = n ? events[0].time_ns : 0;
-  for (const EventRecord& e : events) {
-    const int64_t delta = static_cast<int64_t>(e.time_ns - prev) / static_cast<int64_t>(time_unit);
-    pos += varint::put(out + pos, varint::zigzag(delta));
-    prev = e.time_ns;
+  void put(uint64_t v) { used_ += varint::put(bytes_ + used_, v); }
+  void put_byte(uint8_t b) { bytes_[used_++] = b; }
+  size_t size() const { return used_; }
+  size_t copy_to(uint8_t* out) const {
+    if (used_ != 0) std::memcpy(out, bytes_, used_);
+    return used_;
   }
 
-  // Find each event's back-reference first: the size column refers to it.
-  if (slots_.size() < 2 * size_t{n}) slots_.assign(std::bit_ceil(2 * size_t{n}), Slot{0, 0});
-  if (++generation_ == 0) {  // wrapped: forget every stale slot
-    std::fill(slots_.begin(), slots_.end(), Slot{0, 0});
-    generation_ = 1;
-  }
-  reference_.assign(n, 0);
-  const size_t mask = slots_.size() - 1;
-  for (uint32_t i = 0; i < n; ++i) {
-    const uint64_t address = events[i].address;
-    size_t s = (address * 0x9e3779b97f4a7c15ULL) >> 40 & mask;
-    // At most n addresses in a table of >= 2n slots: probing always ends.
-    while (slots_[s].generation == generation_ && events[slots_[s].index].address != address)
-      s = (s + 1) & mask;
-    Slot& slot = slots_[s];
-    if (slot.generation == generation_) reference_[i] = i - slot.index;
-    slot = Slot{i, generation_};
-  }
+ private:
+  uint8_t* bytes_ = nullptr;
+  size_t used_ = 0, capacity_ = 0;
+};
+
+// Everything the encoder carries from one event of a page to the next.
+struct PageEncoder::State {
+  // Latest event index per address, for back-references; the address itself
+  // is read from the event, so a slot is 8 bytes and the table stays in cache.
+  struct Slot {
+    uint32_t index;
+    uint32_t generation;
+  };
+  std::vector<Slot> slots = std::vector<Slot>(kAddressSlots, Slot{0, 0});
+  uint32_t generation = 0;
+
+  uint32_t time_unit = 1;
+  bool times_fit_unit = true;
+  uint32_t count = 0;            // events added since begin()
+  uint32_t unchanged_times = 0;  // events since the last time step (MTP4 time runs)
+  uint64_t base_seq = 0, base_time = 0;
+  uint64_t previous_seq = 0, previous_time = 0;
+  uint64_t previous_literal = 0;
+  ReuseModel reuse;
+  FreshBlockBase fresh;
+  StackModel stacks;
 
   // The size, address and stack columns hold the heap allocations' entries
   // first and the other events' after them (MTP3): the two kinds of entry
   // follow different patterns, and kept apart each compresses better.
-  // One part holds at most an address tag and a literal per event.
-  const size_t others_bound = size_t{n} * 2 * varint::kMaxBytes;
-  if (others_.size() < others_bound) others_.resize(others_bound);
-  size_t other = 0;
-  auto end_split_column = [&] {
-    std::memcpy(out + pos, others_.data(), other);
-    pos += other;
-    other = 0;
-  };
-  auto put = [&](const EventRecord& e, uint64_t v) {
-    if (is_heap_allocation(e.kind))
-      pos += varint::put(out + pos, v);
-    else
-      other += varint::put(others_.data() + other, v);
-  };
-  for (uint32_t i = 0; i < n; ++i) {
-    const EventRecord& e = events[i];
-    uint64_t code = e.size;
-    if (is_deallocation(e.kind)) {
-      if (e.size == 0)
-        code = kSizeZero;
-      else if (reference_[i] && events[i - reference_[i]].size == e.size)
-        code = kSizeOfReferenced;
-      else
-        code = e.size + kSizeLiteralBase;
-    }
-    put(e, code);
-  }
-  end_split_column();
+  enum Part { kAllocations = 0, kOthers = 1 };
+  ColumnBuffer kinds, seqs, times, sizes[2], addresses[2], stack_codes[2], scopes, auxes;
 
-  ReuseModel model;
-  FreshBlockBase fresh;
-  prev = 0;
-  for (uint32_t i = 0; i < n; ++i) {
-    const EventRecord& e = events[i];
-    uint64_t predicted = 0;
-    if (model.predict(e, predicted) && predicted == e.address) {
-      put(e, kAddressReused);
-    } else if (reference_[i]) {
-      put(e, uint64_t{reference_[i]} + 1);
-    } else {
-      put(e, kAddressLiteral);
-      const bool heap = is_heap_allocation(e.kind);
-      const uint64_t base = heap ? fresh.next : prev;
-      put(e, varint::zigzag(static_cast<int64_t>(e.address - base)));
-      prev = e.address;
-      if (heap) fresh.after_fresh(e);
-    }
-    model.observe(e, reference_[i] ? &events[i - reference_[i]] : nullptr);
+  // The models hold addresses of the program's blocks. In the agent, the
+  // encoder lives in the heap between batches, where the leak scan would take
+  // them for pointers that keep a leaked block reachable: they are wiped
+  // whenever a page is done.
+  void forget_addresses() {
+    previous_literal = 0;
+    reuse.clear();
+    fresh = FreshBlockBase();
   }
-  end_split_column();
-  StackModel stacks;
-  for (const EventRecord& e : events) put(e, stacks.encode(e));
-  end_split_column();
-  for (const EventRecord& e : events) pos += varint::put(out + pos, e.scope);
-  for (const EventRecord& e : events) pos += varint::put(out + pos, e.aux);
-  return pos;
+
+  void reset(uint32_t unit, uint32_t max_events) {
+    time_unit = unit == 0 ? 1 : unit;
+    times_fit_unit = true;
+    count = 0;
+    unchanged_times = 0;
+    forget_addresses();
+    stacks = StackModel();
+    for (ColumnBuffer* c : {&kinds, &seqs, &times, &sizes[0], &sizes[1], &addresses[0],
+                            &addresses[1], &stack_codes[0], &stack_codes[1], &scopes, &auxes})
+      c->clear();
+    // At most max_events addresses in a table of >= 2 * max_events slots:
+    // probing always ends.
+    if (slots.size() < 2 * size_t{max_events})
+      slots.assign(std::bit_ceil(2 * size_t{max_events}), Slot{0, 0});
+    if (++generation == 0) {  // wrapped: forget every stale slot
+      std::fill(slots.begin(), slots.end(), Slot{0, 0});
+      generation = 1;
+    }
+  }
+
+  // Distance back to the page's previous event at the same address (0: none).
+  uint32_t back_reference(std::span<const EventRecord> page, uint32_t i) {
+    const uint64_t address = page[i].address;
+    const size_t mask = slots.size() - 1;
+    size_t s = (address * 0x9e3779b97f4a7c15ULL) >> 40 & mask;
+    while (slots[s].generation == generation && page[slots[s].index].address != address)
+      s = (s + 1) & mask;
+    Slot& slot = slots[s];
+    const uint32_t distance = slot.generation == generation ? i - slot.index : 0;
+    slot = Slot{i, generation};
+    return distance;
+  }
+
+  bool add(std::span<const EventRecord> page, uint32_t from) {
+    const size_t n = page.size() - from;
+    bool room = kinds.reserve_more(n, 1);
+    for (ColumnBuffer* c :
+         {&seqs, &times, &sizes[0], &sizes[1], &stack_codes[0], &stack_codes[1], &scopes, &auxes})
+      room = room && c->reserve_more(n, varint::kMaxBytes);
+    // A tag and a literal at most per address.
+    for (ColumnBuffer* c : {&addresses[0], &addresses[1]})
+      room = room && c->reserve_more(n, 2 * varint::kMaxBytes);
+    if (!room) return false;
+    if (count == 0 && n > 0) {
+      base_seq = previous_seq = page[0].seq;
+      base_time = previous_time = page[0].time_ns;
+    }
+    for (uint32_t i = from; i < page.size(); ++i) {
+      const EventRecord& e = page[i];
+      kinds.put_byte(static_cast<uint8_t>(e.kind));
+      seqs.put(e.seq - previous_seq);
+      previous_seq = e.seq;
+      const int64_t elapsed = static_cast<int64_t>(e.time_ns - previous_time);
+      if (elapsed % static_cast<int64_t>(time_unit) != 0) times_fit_unit = false;
+      const int64_t steps = elapsed / static_cast<int64_t>(time_unit);
+      if (steps == 0) {
+        ++unchanged_times;
+      } else {
+        times.put(unchanged_times);
+        times.put(varint::zigzag(steps));
+        unchanged_times = 0;
+      }
+      previous_time = e.time_ns;
+
+      const Part part = is_heap_allocation(e.kind) ? kAllocations : kOthers;
+      const uint32_t reference = back_reference(page, i);
+      const EventRecord* referenced = reference ? &page[i - reference] : nullptr;
+      uint64_t size_code = e.size;
+      if (is_deallocation(e.kind)) {
+        if (e.size == 0)
+          size_code = kSizeZero;
+        else if (referenced != nullptr && referenced->size == e.size)
+          size_code = kSizeOfReferenced;
+        else
+          size_code = e.size + kSizeLiteralBase;
+      }
+      sizes[part].put(size_code);
+
+      ColumnBuffer& address = addresses[part];
+      uint64_t predicted = 0;
+      if (reuse.predict(e, predicted) && predicted == e.address) {
+        address.put(kAddressReused);
+      } else if (reference) {
+        address.put(uint64_t{reference} + 1);
+      } else {
+        address.put(kAddressLiteral);
+        const bool heap = part == kAllocations;
+        const uint64_t base = heap ? fresh.next : previous_literal;
+        address.put(varint::zigzag(static_cast<int64_t>(e.address - base)));
+        previous_literal = e.address;
+        if (heap) fresh.after_fresh(e);
+      }
+      reuse.observe(e, referenced);
+      stack_codes[part].put(stacks.encode(e));
+      scopes.put(e.scope);
+      auxes.put(e.aux);
+      ++count;
+    }
+    return true;
+  }
+
+  size_t assemble(std::vector<uint8_t>& body) const {
+    // The time column ends with the run of events after the last step.
+    uint8_t last_run[varint::kMaxBytes];
+    const size_t last_run_bytes = unchanged_times ? varint::put(last_run, unchanged_times) : 0;
+    size_t size = kHeaderBytes + last_run_bytes;
+    for (const ColumnBuffer* c : {&kinds, &seqs, &times, &sizes[0], &sizes[1], &addresses[0],
+                                  &addresses[1], &stack_codes[0], &stack_codes[1], &scopes, &auxes})
+      size += c->size();
+    if (body.size() < size) body.resize(size);
+    uint8_t* out = body.data();
+    put_u32(out, kPageMagic);
+    put_u32(out + 4, count);
+    put_u64(out + 8, count ? base_seq : 0);
+    put_u64(out + 16, count ? base_time : 0);
+    put_u32(out + 24, time_unit);
+    put_u32(out + 28, 0);
+    size_t pos = kHeaderBytes;
+    for (const ColumnBuffer* c : {&kinds, &seqs, &times}) pos += c->copy_to(out + pos);
+    std::memcpy(out + pos, last_run, last_run_bytes);
+    pos += last_run_bytes;
+    for (const ColumnBuffer* c : {&sizes[0], &sizes[1], &addresses[0], &addresses[1],
+                                  &stack_codes[0], &stack_codes[1], &scopes, &auxes})
+      pos += c->copy_to(out + pos);
+    return pos;
+  }
+};
+
+PageEncoder::PageEncoder() : state_(new State()) {}
+PageEncoder::~PageEncoder() {
+  delete state_;
+}
+
+void PageEncoder::begin(uint32_t time_unit, uint32_t max_events) {
+  state_->reset(time_unit, max_events);
+}
+
+bool PageEncoder::add(std::span<const EventRecord> page, uint32_t from) {
+  return state_->add(page, from);
+}
+
+uint32_t PageEncoder::added() const {
+  return state_->count;
+}
+
+size_t PageEncoder::finish(std::span<const EventRecord> page, std::vector<uint8_t>& body) {
+  if (!state_->times_fit_unit) {
+    state_->reset(1, static_cast<uint32_t>(page.size()));
+    if (!state_->add(page, 0)) return 0;
+  }
+  const size_t size = state_->assemble(body);
+  state_->forget_addresses();
+  return size;
+}
+
+size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_unit,
+                           std::vector<uint8_t>& body) {
+  begin(time_unit, static_cast<uint32_t>(events.size()));
+  if (!add(events, 0)) return 0;
+  return finish(events, body);
+}
+
+size_t encode_page_body(std::span<const EventRecord> events, std::vector<uint8_t>& body) {
+  PageEncoder encoder;
+  return encoder.encode(events, 1, body);
 }
 
 bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>& out,
@@ -295,12 +425,14 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     return false;
   }
   const uint32_t magic = get_u32(body);
-  if (magic != kPageMagic && magic != kPageMagicV2 && magic != kPageMagicV1) {
-    error = "page body does not start with the MTP3 (or MTP2, MTP1) magic";
+  if (magic != kPageMagic && magic != kPageMagicV3 && magic != kPageMagicV2 &&
+      magic != kPageMagicV1) {
+    error = "page body does not start with the MTP4 (or MTP3, MTP2, MTP1) magic";
     return false;
   }
   const bool fresh_block_literals = magic != kPageMagicV1;
-  const bool split = magic == kPageMagic;
+  const bool split = magic == kPageMagic || magic == kPageMagicV3;
+  const bool time_runs = magic == kPageMagic;
   const uint32_t n = get_u32(body + 4);
   const uint32_t time_unit = get_u32(body + 24);
   if (time_unit == 0) {
@@ -341,9 +473,21 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     events[i].seq = prev += v;
   }
   prev = get_u64(body + 16);
-  for (uint32_t i = 0; i < n; ++i) {
+  for (uint32_t i = 0; i < n;) {
+    if (time_runs) {
+      // A run of events at the time before them, then (unless the run ends
+      // the page) a step.
+      if (!varint::get(&p, end, v)) return truncated("time");
+      if (v > n - i)
+        return fail("page has a run of " + std::to_string(v) + " unchanged times at event " +
+                    std::to_string(i) + ", past its last event");
+      for (const uint32_t run_end = i + static_cast<uint32_t>(v); i < run_end; ++i)
+        events[i].time_ns = prev;
+      if (i == n) break;
+    }
     if (!varint::get(&p, end, v)) return truncated("time");
-    events[i].time_ns = prev += static_cast<uint64_t>(varint::unzigzag(v) * int64_t(time_unit));
+    if (time_runs && v == 0) return fail("page has a time step of 0 at event " + std::to_string(i));
+    events[i++].time_ns = prev += static_cast<uint64_t>(varint::unzigzag(v) * int64_t(time_unit));
   }
   // A split column is read through two cursors: the heap allocations'
   // entries from its start, the others' from where those end (found by

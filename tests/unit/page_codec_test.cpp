@@ -104,7 +104,7 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   size_t size = encode_page_body({&e, 1}, body);
   // 32-byte header, kind byte, seq, time, size, address tag + literal, stack, scope, aux
   ASSERT_EQ(size, 32u + 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1);
-  EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP3");
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP4");
   EXPECT_EQ(body[4], 1);
   EXPECT_EQ(body[8], 0x08);
   EXPECT_EQ(body[15], 0x01);
@@ -113,7 +113,7 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   EXPECT_EQ(body[28], 0);     // reserved
   EXPECT_EQ(body[32], 1);     // kMalloc
   EXPECT_EQ(body[33], 0);     // seq delta from base
-  EXPECT_EQ(body[34], 0);     // time delta from base
+  EXPECT_EQ(body[34], 1);     // time: a run of one event at the base time
   EXPECT_EQ(body[35], 0xc8);  // size 200 = 0xc8 0x01
   EXPECT_EQ(body[36], 0x01);
   EXPECT_EQ(body[37], 0);     // address: a literal follows
@@ -140,8 +140,10 @@ TEST(PageCodec, RepeatedAddressesBecomeBackReferences) {
   PageEncoder encoder;
   std::vector<uint8_t> body;
   size_t size = encoder.encode(events, 1000, body);
-  // One byte per column per event; only the five distinct addresses are literals.
-  EXPECT_LE(size, 32 + events.size() * 8 + 5 * 4);
+  // One byte per column per event, the time column aside: there, two of
+  // every three events take a step, two bytes each (the run before it and
+  // the step). Only the five distinct addresses are literals.
+  EXPECT_LE(size, 32 + events.size() * 7 + events.size() * 4 / 3 + 2 + 5 * 4);
   std::vector<EventRecord> decoded;
   std::string error;
   ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
@@ -174,17 +176,17 @@ TEST(PageCodec, AllocationReusingAFreedBlockOfItsClassCostsOneByte) {
   PageEncoder encoder;
   std::vector<uint8_t> body;
   size_t size = encoder.encode(events, 1, body);
-  // The size column after header, kinds, seq and time, the heap allocations'
-  // entries first: 24, 100, 20, 104; then the others': code 0 (free), code 1
-  // (as referenced), 4096 + 2.
+  // The size column after header, kinds, seq and time (one run of 7 events
+  // at time 0), the heap allocations' entries first: 24, 100, 20, 104; then
+  // the others': code 0 (free), code 1 (as referenced), 4096 + 2.
   const std::vector<uint8_t> sizes = {24, 100, 20, 104, 0, 1, 0x82, 0x20};
-  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 53, body.begin() + 61), sizes);
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 47, body.begin() + 55), sizes);
   // The address column, the allocations' first: two literals, reuse (tag 1),
   // reuse (tag 1); then the others': back-reference 2 (tag 3),
   // back-reference 3 (tag 4) and a literal. The second literal is relative to
   // where the first block ends (0x1000 + 32): zigzag(0x2000 - 0x1020) = 0x1fc0.
   const std::vector<uint8_t> addresses = {0, 0x80, 0x40, 0, 0xc0, 0x3f, 1, 1, 3, 4, 0};
-  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 61, body.begin() + 72), addresses);
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 55, body.begin() + 66), addresses);
   std::vector<EventRecord> decoded;
   std::string error;
   ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
@@ -208,9 +210,10 @@ TEST(PageCodec, FreshBlocksCarvedInARowCostOneAddressByte) {
   PageEncoder encoder;
   std::vector<uint8_t> body;
   const size_t size = encoder.encode(events, 1, body);
-  // After the header, 4 kinds, 4 seq, 4 time and 4 one-byte sizes: the first
-  // literal in full (7 varint bytes), then zigzag(0) for each of the others.
-  const size_t column = 32 + 4 * 4;
+  // After the header, 4 kinds, 4 seq, 1 time (a run of 4 at time 0) and 4
+  // one-byte sizes: the first literal in full (7 varint bytes), then
+  // zigzag(0) for each of the others.
+  const size_t column = 32 + 4 + 4 + 1 + 4;
   EXPECT_EQ(body[column], 0);
   const std::vector<uint8_t> rest = {0, 0, 0, 0, 0, 0};
   EXPECT_EQ(std::vector<uint8_t>(body.begin() + column + 8, body.begin() + column + 14), rest);
@@ -274,6 +277,96 @@ TEST(PageCodec, Mtp2BodiesStillDecode) {
     EXPECT_EQ(decoded[i].stack, stacks[i]) << i;
   }
   EXPECT_EQ(decoded[6].kind, EventKind::kMunmap);
+}
+
+// Traces written before MTP4 keep decoding: an MTP3 body has a time delta
+// per event. This one was written by the MTP3 encoder for the same events as
+// Mtp2BodiesStillDecode.
+TEST(PageCodec, Mtp3BodiesStillDecode) {
+  const std::vector<uint8_t> body = {
+      77,  84,  80, 51, 7,  0,  0,   0,  1,   0,   0, 0,   0,  0, 0,   0,   //
+      232, 3,   0,  0,  0,  0,  0,   0,  232, 3,   0, 0,   0,  0, 0,   0,   //
+      1,   1,   32, 1,  33, 10, 49,  0,  1,   1,   1, 1,   1,  1, 0,   2,   //
+      2,   2,   2,  2,  2,  24, 100, 20, 104, 0,   1, 130, 32, 0, 128, 64,  //
+      0,   192, 63, 1,  1,  3,  4,   0,  128, 192, 3, 6,   7,  6, 7,   0,   //
+      7,   8,   0,  0,  0,  0,  0,   0,  0,   0,   0, 0,   0,  0, 0,   0};
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), body.size(), decoded, error)) << error;
+  ASSERT_EQ(decoded.size(), 7u);
+  const uint64_t addresses[] = {0x1000, 0x2000, 0x1000, 0x1000, 0x2000, 0x2000, 0x9000};
+  const uint64_t sizes[] = {24, 100, 0, 20, 100, 104, 4096};
+  const uint32_t stacks[] = {5, 6, 0, 5, 7, 6, 8};
+  for (size_t i = 0; i < 7; ++i) {
+    EXPECT_EQ(decoded[i].seq, i + 1) << i;
+    EXPECT_EQ(decoded[i].time_ns, 1000 * (i + 1)) << i;
+    EXPECT_EQ(decoded[i].address, addresses[i]) << i;
+    EXPECT_EQ(decoded[i].size, sizes[i]) << i;
+    EXPECT_EQ(decoded[i].stack, stacks[i]) << i;
+  }
+  EXPECT_EQ(decoded[6].kind, EventKind::kMunmap);
+}
+
+// Events come faster than the time unit: the time column stores runs of
+// events at an unchanged time and the steps between them.
+TEST(PageCodec, TimeColumnStoresRunsOfUnchangedTimes) {
+  const int64_t steps[] = {0, 0, 0, 2, -1, 0, 0, 1, 0, 0};  // units of 1000 ns
+  std::vector<EventRecord> events;
+  uint64_t time = 50000;
+  for (size_t i = 0; i < std::size(steps); ++i) {
+    EventRecord e{};
+    e.seq = i + 1;
+    e.kind = EventKind::kMunmap;
+    time += static_cast<uint64_t>(steps[i] * 1000);
+    e.time_ns = time;
+    events.push_back(e);
+  }
+  PageEncoder encoder;
+  std::vector<uint8_t> body;
+  const size_t size = encoder.encode(events, 1000, body);
+  // Header, 10 kinds, 10 seq deltas; then: a run of 3, step zz(2) = 4, a run
+  // of 0, step zz(-1) = 1, a run of 2, step zz(1) = 2, and the last run of 2.
+  const std::vector<uint8_t> column = {3, 4, 0, 1, 2, 2, 2};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 52, body.begin() + 59), column);
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  ASSERT_EQ(decoded.size(), events.size());
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_TRUE(same(decoded[i], events[i])) << i;
+  // A page that ends on a step has no last run.
+  size_t shorter = encoder.encode({events.data(), 8}, 1000, body);
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 48, body.begin() + 54),
+            std::vector<uint8_t>({3, 4, 0, 1, 2, 2}));
+  decoded.clear();
+  ASSERT_TRUE(decode_page_body(body.data(), shorter, decoded, error)) << error;
+  EXPECT_EQ(decoded[7].time_ns, events[7].time_ns);
+  // A run past the page's last event is corrupt.
+  body[48] = 9;
+  decoded.clear();
+  EXPECT_FALSE(decode_page_body(body.data(), shorter, decoded, error));
+  EXPECT_NE(error.find("past its last event"), std::string::npos) << error;
+}
+
+// The writer encodes a page a batch at a time; the body is the same as one
+// encoded whole, and the encoder's tables carry across batches.
+TEST(PageCodec, EncodingInBatchesEqualsEncodingWhole) {
+  std::mt19937_64 rng(99);
+  std::vector<EventRecord> events = random_stream(rng, 5000);
+  for (EventRecord& e : events) e.time_ns -= e.time_ns % 1000;
+  PageEncoder whole, batched;
+  std::vector<uint8_t> expected, body;
+  const size_t expected_size = whole.encode(events, 1000, expected);
+  batched.begin(1000, 5000);
+  for (uint32_t from = 0; from < events.size();) {
+    const uint32_t to = std::min<uint32_t>(from + 1 + static_cast<uint32_t>(rng() % 900), 5000);
+    ASSERT_TRUE(batched.add({events.data(), to}, from));
+    from = to;
+  }
+  EXPECT_EQ(batched.added(), 5000u);
+  const size_t size = batched.finish(events, body);
+  ASSERT_EQ(size, expected_size);
+  EXPECT_TRUE(std::equal(body.begin(), body.begin() + size, expected.begin()));
+  EXPECT_EQ(body[24], 232);  // the time unit, 1000, held: every delta is a multiple
 }
 
 TEST(PageCodec, TimeUnitFallsBackWhenDeltasAreNotMultiples) {

@@ -3,7 +3,7 @@
 // "varint" is unsigned LEB128, "zz" a zigzag-mapped varint):
 //
 //   offset  size   field
-//   0       4      magic "MTP3" (0x4d 0x54 0x50 0x33); "MTP2", "MTP1" still decode
+//   0       4      magic "MTP4" (0x4d 0x54 0x50 0x34); "MTP3", "MTP2", "MTP1" still decode
 //   4       4      u32 event count N (1 .. kMaxPageEvents)
 //   8       8      u64 base sequence number (seq of the first event)
 //   16      8      u64 base time in ns (time of the first event)
@@ -11,7 +11,10 @@
 //   28      4      reserved, 0
 //   32      N      kind column: one EventKind byte per event
 //   ...     var    seq column: N varints, seq[i] - seq[i-1] (seq[-1] = base)
-//   ...     var    time column: N zz, (time[i] - time[i-1]) / U (time[-1] = base)
+//   ...     var    time column: runs; with d[i] = (time[i] - time[i-1]) / U
+//                    (time[-1] = base), a varint count Z of events with d = 0,
+//                    then, unless those end the page, a zz d != 0 for the
+//                    next event; repeated until N events are covered
 //   ...     var    size column: N varints; for a deallocation a code C:
 //                    C = 0: size 0;  C = 1: the size of the event its address
 //                    refers back to;  C >= 2: size C - 2
@@ -28,9 +31,12 @@
 //   ...     var    scope column: N varints (scope id)
 //   ...     var    aux column: N varints
 //
-// The size, address and stack columns are split (MTP3): first the entries of
-// the heap allocations (kinds 1-13) in event order, then those of every other
-// event. An MTP2 body has them in event order.
+// The size, address and stack columns are split (since MTP3): first the
+// entries of the heap allocations (kinds 1-13) in event order, then those of
+// every other event. An MTP2 body has them in event order. The time column
+// of an MTP3 body (and older) is N zz, d[i] for each event: events come
+// faster than the time unit, so most of them repeat the time before them,
+// and runs cost a byte per step instead of one per event.
 //
 // Size classes model how allocators reuse memory (glibc hands the most
 // recently freed chunk of a size class back first): class(s) = (s + 23) / 16,
@@ -56,10 +62,12 @@
 
 namespace memtide {
 
-// "MTP3"; bodies of the older "MTP2" (size, address and stack columns in event
-// order) and "MTP1" (besides, every address literal relative to the previous
-// literal) still decode.
-inline constexpr uint32_t kPageMagic = 0x3350544d;
+// "MTP4"; bodies of the older "MTP3" (a time delta per event), "MTP2"
+// (besides, size, address and stack columns in event order) and "MTP1"
+// (besides, every address literal relative to the previous literal) still
+// decode.
+inline constexpr uint32_t kPageMagic = 0x3450544d;
+inline constexpr uint32_t kPageMagicV3 = 0x3350544d;
 inline constexpr uint32_t kPageMagicV2 = 0x3250544d;
 inline constexpr uint32_t kPageMagicV1 = 0x3150544d;
 inline constexpr uint32_t kMaxPageEvents = 1u << 20;
@@ -68,27 +76,39 @@ inline constexpr int kPageEncodingZstd = 1;
 // Worst-case body size for n events.
 size_t page_body_bound(size_t n);
 
-// Encodes pages; keeps the lookup table for address back-references between
-// calls so that encoding allocates nothing per page.
+// Encodes pages, whole or a batch of events at a time: the writer gathers a
+// thread's batches into one large page and encodes each batch as it arrives,
+// so that closing the page leaves only the compression to do. Keeps its
+// tables between pages so that encoding allocates nothing per page.
 class PageEncoder {
  public:
   PageEncoder();
-  // Encodes events (in seq order, one thread) into `body`; returns its size.
-  // `time_unit` divides every time delta (1 when they are not all multiples).
+  ~PageEncoder();
+  PageEncoder(const PageEncoder&) = delete;
+  PageEncoder& operator=(const PageEncoder&) = delete;
+
+  // Encodes events (in seq order, one thread) into `body`; returns its size,
+  // 0 when memory is exhausted. `time_unit` divides every time delta (1 when
+  // they are not all multiples).
   size_t encode(std::span<const EventRecord> events, uint32_t time_unit,
                 std::vector<uint8_t>& body);
 
+  // A page in batches: begin(), then add() for each batch, then finish().
+  // `max_events` bounds the page. `page` holds the page's events so far (the
+  // batch is its last `page.size() - from` of them): an event may refer back
+  // to any earlier event of the page.
+  void begin(uint32_t time_unit, uint32_t max_events);
+  // False when memory is exhausted (the batch is then not added).
+  bool add(std::span<const EventRecord> page, uint32_t from);
+  // Writes the body of every event added since begin() (`page` as for add)
+  // into `body` and returns its size. A time delta that is not a multiple of
+  // the unit makes it encode the page again with unit 1 (0: out of memory).
+  size_t finish(std::span<const EventRecord> page, std::vector<uint8_t>& body);
+  uint32_t added() const;
+
  private:
-  // Latest event index per address, for back-references; the address itself
-  // is read from the event, so a slot is 8 bytes and the table stays in cache.
-  struct Slot {
-    uint32_t index;
-    uint32_t generation;
-  };
-  std::vector<Slot> slots_;
-  uint32_t generation_ = 0;
-  std::vector<uint32_t> reference_;  // per event: back-reference distance, 0 = none
-  std::vector<uint8_t> others_;      // a split column's entries for other than heap allocations
+  struct State;
+  State* state_;
 };
 
 // Convenience: one-off encoding with time unit 1.
