@@ -3,6 +3,7 @@
 #include <zstd.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cstdlib>
 #include <cstring>
@@ -138,6 +139,12 @@ class StackModel {
     return code;
   }
 
+  // A heap allocation coded another way (as a recent site): the model still
+  // learns its stack, as the decoder's does.
+  void observe(const EventRecord& e) { find(e.size) = Slot{e.size, e.stack, true}; }
+
+  void clear() { std::fill(slots_.begin(), slots_.end(), Slot{0, 0, false}); }
+
   // Stack of event e from its code; false when the code predicts nothing.
   bool decode(const EventRecord& e, uint64_t code, uint32_t& stack) {
     if (!is_heap_allocation(e.kind)) {
@@ -169,6 +176,57 @@ class StackModel {
     return slot;
   }
   std::vector<Slot> slots_;
+};
+
+// The (size, stack) pairs of the page's latest heap allocations, most
+// recent first (MTP4): a program allocates from a few sites in turn, and a
+// recent site costs one small code for both fields.
+class SiteModel {
+ public:
+  static constexpr uint32_t kSites = 16;
+  static constexpr uint64_t kNewSite = 0;
+
+  void clear() { count_ = 0; }
+
+  // Code of a heap allocation's site: its 1-based rank among the recent sites
+  // (then moved to the front), or kNewSite (then added at the front).
+  uint64_t encode(uint64_t size, uint32_t stack) {
+    for (uint32_t k = 0; k < count_; ++k) {
+      if (sites_[k].size != size || sites_[k].stack != stack) continue;
+      move_to_front(k);
+      return k + 1;
+    }
+    add(size, stack);
+    return kNewSite;
+  }
+
+  // The site a code other than kNewSite names; false when there is none.
+  bool decode(uint64_t code, uint64_t& size, uint32_t& stack) {
+    if (code == kNewSite || code > count_) return false;
+    move_to_front(static_cast<uint32_t>(code - 1));
+    size = sites_[0].size;
+    stack = sites_[0].stack;
+    return true;
+  }
+
+  void add(uint64_t size, uint32_t stack) {
+    if (count_ < kSites) ++count_;
+    std::copy_backward(sites_, sites_ + count_ - 1, sites_ + count_);
+    sites_[0] = Site{size, stack};
+  }
+
+ private:
+  struct Site {
+    uint64_t size;
+    uint32_t stack;
+  };
+  void move_to_front(uint32_t k) {
+    const Site site = sites_[k];
+    std::copy_backward(sites_, sites_ + k, sites_ + k + 1);
+    sites_[0] = site;
+  }
+  Site sites_[kSites];
+  uint32_t count_ = 0;
 };
 
 }  // namespace
@@ -227,19 +285,28 @@ struct PageEncoder::State {
   uint32_t time_unit = 1;
   bool times_fit_unit = true;
   uint32_t count = 0;            // events added since begin()
-  uint32_t unchanged_times = 0;  // events since the last time step (MTP4 time runs)
+  uint32_t unchanged_times = 0;  // events since the last time step
   uint64_t base_seq = 0, base_time = 0;
   uint64_t previous_seq = 0, previous_time = 0;
   uint64_t previous_literal = 0;
   ReuseModel reuse;
   FreshBlockBase fresh;
   StackModel stacks;
+  SiteModel sites;
 
-  // The size, address and stack columns hold the heap allocations' entries
-  // first and the other events' after them (MTP3): the two kinds of entry
-  // follow different patterns, and kept apart each compresses better.
+  // The size and address columns hold the heap allocations' entries first
+  // and the other events' after them: the two kinds of entry follow
+  // different patterns, and kept apart each compresses better. A heap
+  // allocation's entry in the size column is its site (with its stack), so
+  // the stack column holds the other events' entries only.
   enum Part { kAllocations = 0, kOthers = 1 };
-  ColumnBuffer kinds, seqs, times, sizes[2], addresses[2], stack_codes[2], scopes, auxes;
+  ColumnBuffer kinds, seqs, times, sizes[2], addresses[2], stack_ids, scopes, auxes;
+
+  // Every column, in body order (the time column's last run aside).
+  std::array<ColumnBuffer*, 10> columns() {
+    return {&kinds,        &seqs,         &times,     &sizes[0], &sizes[1],
+            &addresses[0], &addresses[1], &stack_ids, &scopes,   &auxes};
+  }
 
   // The models hold addresses of the program's blocks. In the agent, the
   // encoder lives in the heap between batches, where the leak scan would take
@@ -257,10 +324,9 @@ struct PageEncoder::State {
     count = 0;
     unchanged_times = 0;
     forget_addresses();
-    stacks = StackModel();
-    for (ColumnBuffer* c : {&kinds, &seqs, &times, &sizes[0], &sizes[1], &addresses[0],
-                            &addresses[1], &stack_codes[0], &stack_codes[1], &scopes, &auxes})
-      c->clear();
+    stacks.clear();
+    sites.clear();
+    for (ColumnBuffer* c : columns()) c->clear();
     // At most max_events addresses in a table of >= 2 * max_events slots:
     // probing always ends.
     if (slots.size() < 2 * size_t{max_events})
@@ -284,12 +350,57 @@ struct PageEncoder::State {
     return distance;
   }
 
+  void put_time(uint64_t time_ns) {
+    const int64_t elapsed = static_cast<int64_t>(time_ns - previous_time);
+    if (elapsed % static_cast<int64_t>(time_unit) != 0) times_fit_unit = false;
+    const int64_t steps = elapsed / static_cast<int64_t>(time_unit);
+    if (steps == 0) {
+      ++unchanged_times;
+    } else {
+      times.put(unchanged_times);
+      times.put(varint::zigzag(steps));
+      unchanged_times = 0;
+    }
+    previous_time = time_ns;
+  }
+
+  // A heap allocation's size and stack: a recent site's rank, or a new site
+  // followed by its size and the stack model's code.
+  void put_site(const EventRecord& e) {
+    const uint64_t site = sites.encode(e.size, e.stack);
+    sizes[kAllocations].put(site);
+    if (site == SiteModel::kNewSite) {
+      sizes[kAllocations].put(e.size);
+      sizes[kAllocations].put(stacks.encode(e));
+    } else {
+      stacks.observe(e);
+    }
+  }
+
+  void put_address(const EventRecord& e, Part part, uint32_t reference) {
+    ColumnBuffer& address = addresses[part];
+    uint64_t predicted = 0;
+    if (reuse.predict(e, predicted) && predicted == e.address) {
+      address.put(kAddressReused);
+    } else if (reference) {
+      address.put(uint64_t{reference} + 1);
+    } else {
+      address.put(kAddressLiteral);
+      const bool heap = part == kAllocations;
+      const uint64_t base = heap ? fresh.next : previous_literal;
+      address.put(varint::zigzag(static_cast<int64_t>(e.address - base)));
+      previous_literal = e.address;
+      if (heap) fresh.after_fresh(e);
+    }
+  }
+
   bool add(std::span<const EventRecord> page, uint32_t from) {
     const size_t n = page.size() - from;
     bool room = kinds.reserve_more(n, 1);
-    for (ColumnBuffer* c :
-         {&seqs, &times, &sizes[0], &sizes[1], &stack_codes[0], &stack_codes[1], &scopes, &auxes})
+    for (ColumnBuffer* c : {&seqs, &times, &sizes[1], &stack_ids, &scopes, &auxes})
       room = room && c->reserve_more(n, varint::kMaxBytes);
+    // A site code, and for a new site its size and stack code.
+    room = room && sizes[kAllocations].reserve_more(n, 3 * varint::kMaxBytes);
     // A tag and a literal at most per address.
     for (ColumnBuffer* c : {&addresses[0], &addresses[1]})
       room = room && c->reserve_more(n, 2 * varint::kMaxBytes);
@@ -303,48 +414,27 @@ struct PageEncoder::State {
       kinds.put_byte(static_cast<uint8_t>(e.kind));
       seqs.put(e.seq - previous_seq);
       previous_seq = e.seq;
-      const int64_t elapsed = static_cast<int64_t>(e.time_ns - previous_time);
-      if (elapsed % static_cast<int64_t>(time_unit) != 0) times_fit_unit = false;
-      const int64_t steps = elapsed / static_cast<int64_t>(time_unit);
-      if (steps == 0) {
-        ++unchanged_times;
-      } else {
-        times.put(unchanged_times);
-        times.put(varint::zigzag(steps));
-        unchanged_times = 0;
-      }
-      previous_time = e.time_ns;
-
+      put_time(e.time_ns);
       const Part part = is_heap_allocation(e.kind) ? kAllocations : kOthers;
       const uint32_t reference = back_reference(page, i);
       const EventRecord* referenced = reference ? &page[i - reference] : nullptr;
-      uint64_t size_code = e.size;
-      if (is_deallocation(e.kind)) {
-        if (e.size == 0)
-          size_code = kSizeZero;
-        else if (referenced != nullptr && referenced->size == e.size)
-          size_code = kSizeOfReferenced;
-        else
-          size_code = e.size + kSizeLiteralBase;
-      }
-      sizes[part].put(size_code);
-
-      ColumnBuffer& address = addresses[part];
-      uint64_t predicted = 0;
-      if (reuse.predict(e, predicted) && predicted == e.address) {
-        address.put(kAddressReused);
-      } else if (reference) {
-        address.put(uint64_t{reference} + 1);
+      if (part == kAllocations) {
+        put_site(e);
       } else {
-        address.put(kAddressLiteral);
-        const bool heap = part == kAllocations;
-        const uint64_t base = heap ? fresh.next : previous_literal;
-        address.put(varint::zigzag(static_cast<int64_t>(e.address - base)));
-        previous_literal = e.address;
-        if (heap) fresh.after_fresh(e);
+        uint64_t size_code = e.size;
+        if (is_deallocation(e.kind)) {
+          if (e.size == 0)
+            size_code = kSizeZero;
+          else if (referenced != nullptr && referenced->size == e.size)
+            size_code = kSizeOfReferenced;
+          else
+            size_code = e.size + kSizeLiteralBase;
+        }
+        sizes[kOthers].put(size_code);
+        stack_ids.put(e.stack);
       }
+      put_address(e, part, reference);
       reuse.observe(e, referenced);
-      stack_codes[part].put(stacks.encode(e));
       scopes.put(e.scope);
       auxes.put(e.aux);
       ++count;
@@ -352,14 +442,12 @@ struct PageEncoder::State {
     return true;
   }
 
-  size_t assemble(std::vector<uint8_t>& body) const {
+  size_t assemble(std::vector<uint8_t>& body) {
     // The time column ends with the run of events after the last step.
     uint8_t last_run[varint::kMaxBytes];
     const size_t last_run_bytes = unchanged_times ? varint::put(last_run, unchanged_times) : 0;
     size_t size = kHeaderBytes + last_run_bytes;
-    for (const ColumnBuffer* c : {&kinds, &seqs, &times, &sizes[0], &sizes[1], &addresses[0],
-                                  &addresses[1], &stack_codes[0], &stack_codes[1], &scopes, &auxes})
-      size += c->size();
+    for (const ColumnBuffer* c : columns()) size += c->size();
     if (body.size() < size) body.resize(size);
     uint8_t* out = body.data();
     put_u32(out, kPageMagic);
@@ -369,12 +457,13 @@ struct PageEncoder::State {
     put_u32(out + 24, time_unit);
     put_u32(out + 28, 0);
     size_t pos = kHeaderBytes;
-    for (const ColumnBuffer* c : {&kinds, &seqs, &times}) pos += c->copy_to(out + pos);
-    std::memcpy(out + pos, last_run, last_run_bytes);
-    pos += last_run_bytes;
-    for (const ColumnBuffer* c : {&sizes[0], &sizes[1], &addresses[0], &addresses[1],
-                                  &stack_codes[0], &stack_codes[1], &scopes, &auxes})
+    for (const ColumnBuffer* c : columns()) {
       pos += c->copy_to(out + pos);
+      if (c == &times) {
+        std::memcpy(out + pos, last_run, last_run_bytes);
+        pos += last_run_bytes;
+      }
+    }
     return pos;
   }
 };
@@ -432,7 +521,9 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
   }
   const bool fresh_block_literals = magic != kPageMagicV1;
   const bool split = magic == kPageMagic || magic == kPageMagicV3;
+  // MTP4: time runs, and heap allocations' sizes and stacks as sites.
   const bool time_runs = magic == kPageMagic;
+  const bool sites_coded = magic == kPageMagic;
   const uint32_t n = get_u32(body + 4);
   const uint32_t time_unit = get_u32(body + 24);
   if (time_unit == 0) {
@@ -497,12 +588,20 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
   for (uint32_t i = 0; i < n; ++i) allocations += is_heap_allocation(events[i].kind);
   const uint8_t* first_part = p;
   const uint8_t* second_part = p;
-  auto begin_column = [&](bool address) {
+  // What a heap allocation's entry in the first part is: one varint, an
+  // address (a literal follows tag 0) or a site (size and stack code follow
+  // a new site).
+  enum class Entries { kPlain, kAddress, kSite };
+  auto begin_column = [&](Entries entries) {
     first_part = second_part = p;
     if (!split) return true;
     for (uint32_t k = 0; k < allocations; ++k) {
       if (!varint::get(&second_part, end, v)) return false;
-      if (address && v == kAddressLiteral && !varint::get(&second_part, end, v)) return false;
+      int more = 0;
+      if (entries == Entries::kAddress && v == kAddressLiteral) more = 1;
+      if (entries == Entries::kSite && v == SiteModel::kNewSite) more = 2;
+      for (; more > 0; --more)
+        if (!varint::get(&second_part, end, v)) return false;
     }
     return true;
   };
@@ -514,17 +613,36 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
   auto end_column = [&] { p = split ? second_part : first_part; };
   // Deallocation size codes are resolved once addresses (and so references) are known.
   std::vector<uint64_t> size_codes(n);
-  if (!begin_column(false)) return truncated("size");
+  StackModel stacks;
+  SiteModel sites;
+  if (!begin_column(sites_coded ? Entries::kSite : Entries::kPlain)) return truncated("size");
   for (uint32_t i = 0; i < n; ++i) {
+    EventRecord& e = events[i];
+    if (sites_coded && is_heap_allocation(e.kind)) {
+      if (!get(i, v)) return truncated("size");
+      if (v == SiteModel::kNewSite) {
+        if (!get(i, e.size) || !get(i, v)) return truncated("size");
+        if (!stacks.decode(e, v, e.stack))
+          return fail("page has a stack code with nothing to predict at event " +
+                      std::to_string(i));
+        sites.add(e.size, e.stack);
+      } else if (sites.decode(v, e.size, e.stack)) {
+        stacks.observe(e);
+      } else {
+        return fail("page names allocation site " + std::to_string(v) +
+                    ", which it has not seen, at event " + std::to_string(i));
+      }
+      continue;
+    }
     if (!get(i, size_codes[i])) return truncated("size");
-    if (!is_deallocation(events[i].kind)) events[i].size = size_codes[i];
+    if (!is_deallocation(e.kind)) e.size = size_codes[i];
   }
   end_column();
   std::vector<uint32_t> reference(n, 0);
   ReuseModel model;
   FreshBlockBase fresh;
   prev = 0;
-  if (!begin_column(true)) return truncated("address");
+  if (!begin_column(Entries::kAddress)) return truncated("address");
   for (uint32_t i = 0; i < n; ++i) {
     if (!get(i, v)) return truncated("address");
     if (v == kAddressReused) {
@@ -561,14 +679,22 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     model.observe(events[i], reference[i] ? &events[i - reference[i]] : nullptr);
   }
   end_column();
-  StackModel stacks;
-  if (!begin_column(false)) return truncated("stack");
-  for (uint32_t i = 0; i < n; ++i) {
-    if (!get(i, v)) return truncated("stack");
-    if (!stacks.decode(events[i], v, events[i].stack))
-      return fail("page has a stack code with nothing to predict at event " + std::to_string(i));
+  if (sites_coded) {
+    // The heap allocations' stacks came with their sites.
+    for (uint32_t i = 0; i < n; ++i) {
+      if (is_heap_allocation(events[i].kind)) continue;
+      if (!varint::get(&p, end, v) || v > UINT32_MAX) return truncated("stack");
+      events[i].stack = static_cast<uint32_t>(v);
+    }
+  } else {
+    if (!begin_column(Entries::kPlain)) return truncated("stack");
+    for (uint32_t i = 0; i < n; ++i) {
+      if (!get(i, v)) return truncated("stack");
+      if (!stacks.decode(events[i], v, events[i].stack))
+        return fail("page has a stack code with nothing to predict at event " + std::to_string(i));
+    }
+    end_column();
   }
-  end_column();
   for (uint32_t i = 0; i < n; ++i) {
     if (!varint::get(&p, end, v) || v > UINT32_MAX) return truncated("scope");
     events[i].scope = static_cast<uint32_t>(v);

@@ -102,8 +102,9 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   e.size = 200;
   std::vector<uint8_t> body;
   size_t size = encode_page_body({&e, 1}, body);
-  // 32-byte header, kind byte, seq, time, size, address tag + literal, stack, scope, aux
-  ASSERT_EQ(size, 32u + 1 + 1 + 1 + 2 + 1 + 2 + 1 + 1 + 1);
+  // 32-byte header, kind byte, seq, time, site (new: tag, size, stack code),
+  // address tag + literal, scope, aux
+  ASSERT_EQ(size, 32u + 1 + 1 + 1 + (1 + 2 + 1) + (1 + 2) + 1 + 1);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP4");
   EXPECT_EQ(body[4], 1);
   EXPECT_EQ(body[8], 0x08);
@@ -114,11 +115,13 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   EXPECT_EQ(body[32], 1);     // kMalloc
   EXPECT_EQ(body[33], 0);     // seq delta from base
   EXPECT_EQ(body[34], 1);     // time: a run of one event at the base time
-  EXPECT_EQ(body[35], 0xc8);  // size 200 = 0xc8 0x01
-  EXPECT_EQ(body[36], 0x01);
-  EXPECT_EQ(body[37], 0);     // address: a literal follows
-  EXPECT_EQ(body[38], 0x80);  // zigzag(0x40) = 0x80 -> two varint bytes
-  EXPECT_EQ(body[39], 0x01);
+  EXPECT_EQ(body[35], 0);     // a new allocation site
+  EXPECT_EQ(body[36], 0xc8);  // size 200 = 0xc8 0x01
+  EXPECT_EQ(body[37], 0x01);
+  EXPECT_EQ(body[38], 1);     // stack code: nothing predicted, stack id 0 + 1
+  EXPECT_EQ(body[39], 0);     // address: a literal follows
+  EXPECT_EQ(body[40], 0x80);  // zigzag(0x40) = 0x80 -> two varint bytes
+  EXPECT_EQ(body[41], 0x01);
 }
 
 TEST(PageCodec, RepeatedAddressesBecomeBackReferences) {
@@ -177,16 +180,17 @@ TEST(PageCodec, AllocationReusingAFreedBlockOfItsClassCostsOneByte) {
   std::vector<uint8_t> body;
   size_t size = encoder.encode(events, 1, body);
   // The size column after header, kinds, seq and time (one run of 7 events
-  // at time 0), the heap allocations' entries first: 24, 100, 20, 104; then
-  // the others': code 0 (free), code 1 (as referenced), 4096 + 2.
-  const std::vector<uint8_t> sizes = {24, 100, 20, 104, 0, 1, 0x82, 0x20};
-  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 47, body.begin() + 55), sizes);
+  // at time 0), the heap allocations' entries first: four new sites (tag 0,
+  // size, stack code 1 for stack 0) of 24, 100, 20, 104; then the others':
+  // code 0 (free), code 1 (as referenced), 4096 + 2.
+  const std::vector<uint8_t> sizes = {0, 24, 1, 0, 100, 1, 0, 20, 1, 0, 104, 1, 0, 1, 0x82, 0x20};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 47, body.begin() + 63), sizes);
   // The address column, the allocations' first: two literals, reuse (tag 1),
   // reuse (tag 1); then the others': back-reference 2 (tag 3),
   // back-reference 3 (tag 4) and a literal. The second literal is relative to
   // where the first block ends (0x1000 + 32): zigzag(0x2000 - 0x1020) = 0x1fc0.
   const std::vector<uint8_t> addresses = {0, 0x80, 0x40, 0, 0xc0, 0x3f, 1, 1, 3, 4, 0};
-  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 55, body.begin() + 66), addresses);
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 63, body.begin() + 74), addresses);
   std::vector<EventRecord> decoded;
   std::string error;
   ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
@@ -211,9 +215,9 @@ TEST(PageCodec, FreshBlocksCarvedInARowCostOneAddressByte) {
   std::vector<uint8_t> body;
   const size_t size = encoder.encode(events, 1, body);
   // After the header, 4 kinds, 4 seq, 1 time (a run of 4 at time 0) and 4
-  // one-byte sizes: the first literal in full (7 varint bytes), then
+  // new sites of 3 bytes: the first literal in full (7 varint bytes), then
   // zigzag(0) for each of the others.
-  const size_t column = 32 + 4 + 4 + 1 + 4;
+  const size_t column = 32 + 4 + 4 + 1 + 4 * 3;
   EXPECT_EQ(body[column], 0);
   const std::vector<uint8_t> rest = {0, 0, 0, 0, 0, 0};
   EXPECT_EQ(std::vector<uint8_t>(body.begin() + column + 8, body.begin() + column + 14), rest);
@@ -277,6 +281,45 @@ TEST(PageCodec, Mtp2BodiesStillDecode) {
     EXPECT_EQ(decoded[i].stack, stacks[i]) << i;
   }
   EXPECT_EQ(decoded[6].kind, EventKind::kMunmap);
+}
+
+// A program allocates from a few sites in turn: an allocation from one of
+// the 16 latest (size, stack) pairs costs one code for both, its rank.
+TEST(PageCodec, RecentAllocationSitesCostOneCode) {
+  struct Site {
+    uint64_t size;
+    uint32_t stack;
+  };
+  const Site a{16, 3}, b{48, 4}, c{16, 5};
+  const Site order[] = {a, b, c, a, a, b};
+  std::vector<EventRecord> events;
+  for (const Site& site : order) {
+    EventRecord e{};
+    e.seq = events.size() + 1;
+    e.kind = EventKind::kNew;
+    e.address = 0x1000 + 0x100 * events.size();
+    e.size = site.size;
+    e.stack = site.stack;
+    events.push_back(e);
+  }
+  PageEncoder encoder;
+  std::vector<uint8_t> body;
+  const size_t size = encoder.encode(events, 1, body);
+  // After the header, 6 kinds, 6 seq, 1 time: three new sites (tag 0, size,
+  // stack code: id + 1, as no earlier allocation of the size had the same
+  // stack), then a by rank 3, a by rank 1, b by rank 3.
+  const std::vector<uint8_t> sites = {0, 16, 4, 0, 48, 5, 0, 16, 6, 3, 1, 3};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 45, body.begin() + 57), sites);
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_TRUE(same(decoded[i], events[i])) << i;
+  // A rank past the sites seen so far is corrupt.
+  body[54] = 4;
+  decoded.clear();
+  EXPECT_FALSE(decode_page_body(body.data(), size, decoded, error));
+  EXPECT_NE(error.find("allocation site 4, which it has not seen, at event 3"), std::string::npos)
+      << error;
 }
 
 // Traces written before MTP4 keep decoding: an MTP3 body has a time delta
