@@ -52,6 +52,31 @@ TEST(Threads, EightThreadsLoseAndDuplicateNothing) {
                       "end_time_ns IS NULL"),
             1);
   EXPECT_EQ(query_int(db, "SELECT value FROM counters WHERE name = 'dropped_events'"), 0);
+  // Eight threads share the writer's four pending pages: pages stay within
+  // the limit and each thread's pages follow each other without overlap.
+  EXPECT_EQ(query_int(db, "SELECT count(*) FROM pages WHERE event_count > 32768"), 0);
+  EXPECT_EQ(query_int(db,
+                      "SELECT count(*) FROM pages a JOIN pages b ON a.thread_id = b.thread_id AND "
+                      "b.id > a.id WHERE b.first_seq <= a.last_seq"),
+            0);
+  EXPECT_EQ(query_int(db, "SELECT sum(event_count) FROM pages"),
+            query_int(db, "SELECT value FROM counters WHERE name = 'events'"));
+}
+
+// The writer drains a ring in batches of 8192 events and gathers one
+// thread's batches into pages of up to 32768: a million allocations and
+// frees on one thread fill pages to the limit between commits.
+TEST(Threads, OneThreadsBatchesGatherIntoLargePages) {
+  std::string db = scratch_dir("large_pages") + "/run.db";
+  RunResult run = run_traced(db, {program_path("leaks"), "million"});
+  ASSERT_EQ(run.exit_code, 0) << run.err;
+  EXPECT_EQ(query_int(db, "SELECT max(event_count) FROM pages"), 32768);
+  EXPECT_GE(query_int(db, "SELECT count(*) FROM pages WHERE event_count = 32768"), 30);
+  EXPECT_EQ(query_int(db, "SELECT sum(event_count) FROM pages"),
+            query_int(db, "SELECT value FROM counters WHERE name = 'events'"));
+  // A million allocations, all but 1000 of them freed.
+  EXPECT_GE(query_int(db, "SELECT value FROM counters WHERE name = 'events'"), 1999000);
+  EXPECT_EQ(query_int(db, "SELECT value FROM counters WHERE name = 'dropped_events'"), 0);
 }
 
 TEST(Processes, ForkedChildWritesItsOwnLinkedTrace) {

@@ -15,28 +15,37 @@
 //                    (time[-1] = base), a varint count Z of events with d = 0,
 //                    then, unless those end the page, a zz d != 0 for the
 //                    next event; repeated until N events are covered
-//   ...     var    size column: N varints; for a deallocation a code C:
-//                    C = 0: size 0;  C = 1: the size of the event its address
-//                    refers back to;  C >= 2: size C - 2
+//   ...     var    size column: per heap allocation (kinds 1-13) a site
+//                    code S: S = 0: a new site, its size and its stack code
+//                    follow (stack code: 0 = the stack of the page's previous
+//                    heap allocation of the same size, else stack id + 1);
+//                    S >= 1: the size and stack of the S-th most recent of
+//                    the page's last 16 sites, (size, stack) pairs.
+//                    Per deallocation a code C: C = 0: size 0; C = 1: the
+//                    size of the event its address refers back to; C >= 2:
+//                    size C - 2. Per other event its size.
 //   ...     var    address column: per event a varint R:
 //                    R = 0: a zz literal follows, address[i] - L, L the previous
 //                           literal of the page (0 at first); L becomes address[i]
+//                           (a heap allocation's literal is relative to where
+//                           the previous one's block ends, FreshBlockBase)
 //                    R = 1: a heap allocation that reuses the block most recently
 //                           released in the page of its size class (the latest
 //                           of up to 16 remembered per class, last in first out)
 //                    R >= 2: address[i] = address[i - (R - 1)]
-//   ...     var    stack column: N varints; the stack id, except for heap
-//                    allocations: 0 = the stack of the page's previous heap
-//                    allocation of the same size, else stack id + 1
+//   ...     var    stack column: the stack id of every event that is not a
+//                    heap allocation
 //   ...     var    scope column: N varints (scope id)
 //   ...     var    aux column: N varints
 //
-// The size, address and stack columns are split (since MTP3): first the
-// entries of the heap allocations (kinds 1-13) in event order, then those of
-// every other event. An MTP2 body has them in event order. The time column
-// of an MTP3 body (and older) is N zz, d[i] for each event: events come
-// faster than the time unit, so most of them repeat the time before them,
-// and runs cost a byte per step instead of one per event.
+// The size and address columns are split: first the entries of the heap
+// allocations in event order, then those of every other event. MTP3 differs
+// in two columns: its time column is N zz, d[i] for each event, and a heap
+// allocation's size is in the size column and its stack code in the stack
+// column (split too). MTP2 has its size, address and stack columns in event
+// order. Events come faster than the time unit, so runs make most of them
+// free; a program allocates from a few sites in turn, and a recent site costs
+// one small code for both fields.
 //
 // Size classes model how allocators reuse memory (glibc hands the most
 // recently freed chunk of a size class back first): class(s) = (s + 23) / 16,
@@ -98,7 +107,8 @@ class PageEncoder {
   // batch is its last `page.size() - from` of them): an event may refer back
   // to any earlier event of the page.
   void begin(uint32_t time_unit, uint32_t max_events);
-  // False when memory is exhausted (the batch is then not added).
+  // False when memory is exhausted or the page would exceed `max_events`
+  // (the batch is then not added).
   bool add(std::span<const EventRecord> page, uint32_t from);
   // Writes the body of every event added since begin() (`page` as for add)
   // into `body` and returns its size. A time delta that is not a multiple of
