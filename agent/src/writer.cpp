@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 #include <mutex>
@@ -95,22 +96,21 @@ class Writer {
   struct PendingPage {
     ThreadRing* ring = nullptr;  // nullptr: unused
     uint32_t count = 0;
-    // Mapped, not malloc'd: the leak scan leaves the agent's mappings out of
-    // its roots, and these records hold the addresses of the program's blocks.
-    // Reserved for kPageEvents at open; pages are touched as they fill.
-    MappedVector<EventRecord> events;
-    // Encodes each batch as it arrives: closing the page then only
-    // compresses it, a short pause for the rings to absorb.
+    uint64_t first_seq = 0, first_time_ns = 0, last_seq = 0, last_time_ns = 0;
+    // Encodes each batch as it arrives: the writer keeps no copy of a page's
+    // events, and closing the page only compresses it, a short pause for the
+    // rings to absorb.
     PageEncoder encoder;
   };
   // Up to this many threads fill pages at once; the events of a further
-  // thread first write out the fullest pending page.
-  static constexpr int kPendingPages = 4;
+  // thread first write out the fullest pending page. Each costs up to 1.5 MiB
+  // (the encoder's columns, address table and what back-references need).
+  static constexpr int kPendingPages = 2;
   PendingPage* pending_page_for(ThreadRing* ring);
   void write_pending(PendingPage& page);
-  // Adds the page's last `count` events, drained just now, to its encoding.
-  void encode_batch(PendingPage& page, uint32_t count);
-  void write_page(ThreadRing* ring, const EventRecord* events, uint32_t count, size_t body_size);
+  // Adds events drained just now from the page's ring to the page.
+  void add_batch(PendingPage& page, std::span<const EventRecord> batch);
+  void write_page(const PendingPage& page, size_t body_size);
   void write_thread_row(ThreadRing* ring);
   void finish_thread(ThreadRing* ring);
   void drain_tables();
@@ -145,6 +145,10 @@ class Writer {
   uint32_t modules_written_ = 0;
   std::vector<bool> module_unload_written_;
   PendingPage pending_[kPendingPages];
+  // One batch, copied out of a ring. Mapped, not malloc'd: the leak scan
+  // leaves the agent's mappings out of its roots, and these records hold the
+  // addresses of the program's blocks.
+  MappedVector<EventRecord> batch_;
   std::vector<uint8_t> body_, blob_;
   PageCompressor compressor_;
   // Stack nodes published since the last batch, written as one compressed
@@ -312,11 +316,9 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
       "live_pinned_bytes, live_async_bytes, live_physical_bytes, live_static_bytes, "
       "live_graph_bytes, driver_used_bytes, driver_total_bytes) "
       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  for (PendingPage& page : pending_) {
-    if (!page.events.reserve(kPageEvents)) {
-      error = "out of memory for the writer's buffers";
-      return false;
-    }
+  if (!batch_.resize_zeroed(kBatchEvents)) {
+    error = "out of memory for the writer's buffers";
+    return false;
   }
   last_commit_ns_ = monotonic_ns();
   return true;
@@ -364,58 +366,59 @@ void Writer::write_inherited_stack(uint32_t id) {
   }
 }
 
-void Writer::write_page(ThreadRing* ring, const EventRecord* events, uint32_t count,
-                        size_t body_size) {
-  if (inherited_nodes_ != 0)
-    for (uint32_t i = 0; i < count; ++i) write_inherited_stack(events[i].stack);
+void Writer::write_page(const PendingPage& page, size_t body_size) {
   if (body_size == 0 ||
       !compressor_.compress(body_, body_size, static_cast<int>(options().zstd_level), blob_)) {
-    events_dropped_ += count;
+    events_dropped_ += page.count;
     return;
   }
   sqlite3_stmt* s = insert_page_;
-  sqlite3_bind_int64(s, 1, ring->thread_id);
-  sqlite3_bind_int64(s, 2, static_cast<int64_t>(events[0].seq));
-  sqlite3_bind_int64(s, 3, static_cast<int64_t>(events[count - 1].seq));
-  sqlite3_bind_int64(s, 4, static_cast<int64_t>(events[0].time_ns));
-  sqlite3_bind_int64(s, 5, static_cast<int64_t>(events[count - 1].time_ns));
-  sqlite3_bind_int64(s, 6, count);
+  sqlite3_bind_int64(s, 1, page.ring->thread_id);
+  sqlite3_bind_int64(s, 2, static_cast<int64_t>(page.first_seq));
+  sqlite3_bind_int64(s, 3, static_cast<int64_t>(page.last_seq));
+  sqlite3_bind_int64(s, 4, static_cast<int64_t>(page.first_time_ns));
+  sqlite3_bind_int64(s, 5, static_cast<int64_t>(page.last_time_ns));
+  sqlite3_bind_int64(s, 6, page.count);
   sqlite3_bind_int(s, 7, kPageEncodingZstd);
   sqlite3_bind_int64(s, 8, static_cast<int64_t>(body_size));
   sqlite3_bind_blob(s, 9, blob_.data(), static_cast<int>(blob_.size()), SQLITE_STATIC);
   sqlite3_step(s);
   sqlite3_reset(s);
-  events_written_ += count;
+  events_written_ += page.count;
   ++pages_written_;
 }
 
 void Writer::write_pending(PendingPage& page) {
-  if (page.count != 0) {
-    const std::span<const EventRecord> events{page.events.data(), page.count};
-    write_page(page.ring, events.data(), page.count, page.encoder.finish(events, body_));
-  }
+  if (page.count != 0) write_page(page, page.encoder.finish(body_));
   page.count = 0;
   page.ring = nullptr;
 }
 
-void Writer::encode_batch(PendingPage& page, uint32_t count) {
+void Writer::add_batch(PendingPage& page, std::span<const EventRecord> batch) {
+  if (inherited_nodes_ != 0)
+    for (const EventRecord& e : batch) write_inherited_stack(e.stack);
   const uint32_t time_unit = static_cast<uint32_t>(options().time_resolution_ns);
-  const uint32_t from = page.count - count;
-  if (from == 0) page.encoder.begin(time_unit, kPageEvents);
-  if (page.encoder.add({page.events.data(), page.count}, from)) return;
-  // Out of memory for the encoding: write what it holds, and try the batch
-  // again as a page of its own.
-  ThreadRing* ring = page.ring;
-  page.count = from;
-  write_pending(page);
-  page.ring = ring;
-  EventRecord* events = page.events.data();
-  std::memmove(static_cast<void*>(events), events + from, count * sizeof(EventRecord));
-  page.count = count;
-  page.encoder.begin(time_unit, kPageEvents);
-  if (page.encoder.add({events, count}, 0)) return;
-  events_dropped_ += count;
-  page.count = 0;
+  if (page.count == 0) page.encoder.begin(time_unit, kPageEvents);
+  if (!page.encoder.add(batch)) {
+    // Out of memory for the encoding, or (never with the writer's rounded
+    // times) a time off the unit: write what the page holds, and try the
+    // batch again as a page of its own, with unit 1.
+    ThreadRing* ring = page.ring;
+    write_pending(page);
+    page.ring = ring;
+    page.encoder.begin(1, kPageEvents);
+    if (!page.encoder.add(batch)) {
+      events_dropped_ += batch.size();
+      return;
+    }
+  }
+  if (page.count == 0) {
+    page.first_seq = batch.front().seq;
+    page.first_time_ns = batch.front().time_ns;
+  }
+  page.last_seq = batch.back().seq;
+  page.last_time_ns = batch.back().time_ns;
+  page.count += static_cast<uint32_t>(batch.size());
 }
 
 Writer::PendingPage* Writer::pending_page_for(ThreadRing* ring) {
@@ -467,9 +470,9 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
     const uint64_t mask = ring->capacity - 1;
     PendingPage* page = pending_page_for(ring);
     while (tail < head) {
-      const uint32_t count =
-          static_cast<uint32_t>(std::min<uint64_t>(head - tail, kPageEvents - page->count));
-      EventRecord* events = page->events.data() + page->count;
+      const uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(
+          {head - tail, uint64_t{kBatchEvents}, uint64_t{kPageEvents - page->count}}));
+      EventRecord* events = batch_.data();
       for (uint32_t i = 0; i < count; ++i) events[i] = ring->records[(tail + i) & mask];
       for (uint32_t i = 0; i < count; ++i) {
         EventRecord& e = events[i];
@@ -485,8 +488,7 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
       tail += count;
       // The slots are copied: hand them back to the producer before encoding.
       ring->tail.store(tail, std::memory_order_release);
-      page->count += count;
-      encode_batch(*page, count);
+      add_batch(*page, {events, count});
       if (page->count == kPageEvents) {
         write_pending(*page);
         page->ring = ring;

@@ -89,8 +89,10 @@ class ReuseModel {
     return true;
   }
 
-  // `referenced`: the event the address referred back to, or null.
-  void observe(const EventRecord& e, const EventRecord* referenced) {
+  // `referenced`: the event the address referred back to (anything with its
+  // kind and size), or null.
+  template <typename Referenced>
+  void observe(const EventRecord& e, const Referenced* referenced) {
     if (is_heap_allocation(e.kind)) {
       if (e.size <= kMaxClassedSize) take(size_class(e.size), e.address);
       return;
@@ -284,9 +286,16 @@ struct PageEncoder::State {
   uint32_t index_bits = 1;
   int slot_shift = 64;
   uint32_t max_events = 0;
+  // What a back-reference needs of each earlier event of the page: 17 bytes
+  // an event where the writer kept 64-byte records for the whole page.
+  struct Referenced {
+    EventKind kind;
+    uint64_t size;
+  };
+  std::vector<uint64_t> past_addresses;
+  std::vector<Referenced> past;
 
   uint32_t time_unit = 1;
-  bool times_fit_unit = true;
   uint32_t count = 0;            // events added since begin()
   uint32_t unchanged_times = 0;  // events since the last time step
   uint64_t base_seq = 0, base_time = 0;
@@ -319,14 +328,14 @@ struct PageEncoder::State {
     previous_literal = 0;
     reuse.clear();
     fresh = FreshBlockBase();
+    std::fill(past_addresses.begin(), past_addresses.begin() + count, 0);
   }
 
   void reset(uint32_t unit, uint32_t events) {
+    forget_addresses();
     time_unit = unit == 0 ? 1 : unit;
-    times_fit_unit = true;
     count = 0;
     unchanged_times = 0;
-    forget_addresses();
     stacks.clear();
     sites.clear();
     for (ColumnBuffer* c : columns()) c->clear();
@@ -340,11 +349,14 @@ struct PageEncoder::State {
       std::fill(slots.begin(), slots.end(), 0u);
     index_bits = static_cast<uint32_t>(std::bit_width(events));
     slot_shift = 64 - std::countr_zero(capacity);
+    if (past_addresses.size() < events) {
+      past_addresses.resize(events);
+      past.resize(events);
+    }
   }
 
   // Distance back to the page's previous event at the same address (0: none).
-  uint32_t back_reference(std::span<const EventRecord> page, uint32_t i) {
-    const uint64_t address = page[i].address;
+  uint32_t back_reference(uint64_t address, uint32_t i) {
     const uint64_t hash = address * 0x9e3779b97f4a7c15ULL;
     const size_t mask = slots.size() - 1;
     const uint32_t index_mask = (1u << index_bits) - 1;
@@ -356,7 +368,7 @@ struct PageEncoder::State {
         return 0;
       }
       const uint32_t index = (slot & index_mask) - 1;
-      if ((slot & ~index_mask) == tag && page[index].address == address) {
+      if ((slot & ~index_mask) == tag && past_addresses[index] == address) {
         slots[s] = tag | (i + 1);
         return i - index;
       }
@@ -365,7 +377,6 @@ struct PageEncoder::State {
 
   void put_time(uint64_t time_ns) {
     const int64_t elapsed = static_cast<int64_t>(time_ns - previous_time);
-    if (elapsed % static_cast<int64_t>(time_unit) != 0) times_fit_unit = false;
     const int64_t steps = elapsed / static_cast<int64_t>(time_unit);
     if (steps == 0) {
       ++unchanged_times;
@@ -407,9 +418,17 @@ struct PageEncoder::State {
     }
   }
 
-  bool add(std::span<const EventRecord> page, uint32_t from) {
-    if (page.size() > max_events) return false;  // the table has no room for their indexes
-    const size_t n = page.size() - from;
+  bool add(std::span<const EventRecord> batch) {
+    const size_t n = batch.size();
+    if (n == 0) return true;
+    if (count + n > max_events) return false;  // the table has no room for their indexes
+    // Every time delta must be a whole number of units.
+    uint64_t previous = count == 0 ? batch[0].time_ns : previous_time;
+    for (const EventRecord& e : batch) {
+      if (static_cast<int64_t>(e.time_ns - previous) % static_cast<int64_t>(time_unit) != 0)
+        return false;
+      previous = e.time_ns;
+    }
     bool room = kinds.reserve_more(n, 1);
     for (ColumnBuffer* c : {&seqs, &times, &sizes[1], &stack_ids, &scopes, &auxes})
       room = room && c->reserve_more(n, varint::kMaxBytes);
@@ -419,19 +438,21 @@ struct PageEncoder::State {
     for (ColumnBuffer* c : {&addresses[0], &addresses[1]})
       room = room && c->reserve_more(n, 2 * varint::kMaxBytes);
     if (!room) return false;
-    if (count == 0 && n > 0) {
-      base_seq = previous_seq = page[0].seq;
-      base_time = previous_time = page[0].time_ns;
+    if (count == 0) {
+      base_seq = previous_seq = batch[0].seq;
+      base_time = previous_time = batch[0].time_ns;
     }
-    for (uint32_t i = from; i < page.size(); ++i) {
-      const EventRecord& e = page[i];
+    for (const EventRecord& e : batch) {
+      const uint32_t i = count;
       kinds.put_byte(static_cast<uint8_t>(e.kind));
       seqs.put(e.seq - previous_seq);
       previous_seq = e.seq;
       put_time(e.time_ns);
       const Part part = is_heap_allocation(e.kind) ? kAllocations : kOthers;
-      const uint32_t reference = back_reference(page, i);
-      const EventRecord* referenced = reference ? &page[i - reference] : nullptr;
+      const uint32_t reference = back_reference(e.address, i);
+      const Referenced* referenced = reference ? &past[i - reference] : nullptr;
+      past_addresses[i] = e.address;
+      past[i] = Referenced{e.kind, e.size};
       if (part == kAllocations) {
         put_site(e);
       } else {
@@ -491,19 +512,15 @@ void PageEncoder::begin(uint32_t time_unit, uint32_t max_events) {
   state_->reset(time_unit, max_events);
 }
 
-bool PageEncoder::add(std::span<const EventRecord> page, uint32_t from) {
-  return state_->add(page, from);
+bool PageEncoder::add(std::span<const EventRecord> batch) {
+  return state_->add(batch);
 }
 
 uint32_t PageEncoder::added() const {
   return state_->count;
 }
 
-size_t PageEncoder::finish(std::span<const EventRecord> page, std::vector<uint8_t>& body) {
-  if (!state_->times_fit_unit) {
-    state_->reset(1, static_cast<uint32_t>(page.size()));
-    if (!state_->add(page, 0)) return 0;
-  }
+size_t PageEncoder::finish(std::vector<uint8_t>& body) {
   const size_t size = state_->assemble(body);
   state_->forget_addresses();
   return size;
@@ -511,9 +528,16 @@ size_t PageEncoder::finish(std::span<const EventRecord> page, std::vector<uint8_
 
 size_t PageEncoder::encode(std::span<const EventRecord> events, uint32_t time_unit,
                            std::vector<uint8_t>& body) {
+  if (time_unit == 0) time_unit = 1;
+  // Signed: a time may go back (records of another clock), by whole units.
+  for (size_t i = 1; i < events.size() && time_unit > 1; ++i)
+    if (static_cast<int64_t>(events[i].time_ns - events[i - 1].time_ns) %
+            static_cast<int64_t>(time_unit) !=
+        0)
+      time_unit = 1;
   begin(time_unit, static_cast<uint32_t>(events.size()));
-  if (!add(events, 0)) return 0;
-  return finish(events, body);
+  if (!add(events)) return 0;
+  return finish(body);
 }
 
 size_t encode_page_body(std::span<const EventRecord> events, std::vector<uint8_t>& body) {

@@ -390,8 +390,9 @@ TEST(PageCodec, TimeColumnStoresRunsOfUnchangedTimes) {
   EXPECT_NE(error.find("past its last event"), std::string::npos) << error;
 }
 
-// The writer encodes a page a batch at a time; the body is the same as one
-// encoded whole, and the encoder's tables carry across batches.
+// The writer encodes a page a batch at a time and keeps no copy of the
+// events; the body is the same as one encoded whole, and back-references
+// reach events of earlier batches.
 TEST(PageCodec, EncodingInBatchesEqualsEncodingWhole) {
   std::mt19937_64 rng(99);
   std::vector<EventRecord> events = random_stream(rng, 5000);
@@ -402,14 +403,42 @@ TEST(PageCodec, EncodingInBatchesEqualsEncodingWhole) {
   batched.begin(1000, 5000);
   for (uint32_t from = 0; from < events.size();) {
     const uint32_t to = std::min<uint32_t>(from + 1 + static_cast<uint32_t>(rng() % 900), 5000);
-    ASSERT_TRUE(batched.add({events.data(), to}, from));
+    // Each batch from a buffer of its own, overwritten once added.
+    std::vector<EventRecord> batch(events.begin() + from, events.begin() + to);
+    ASSERT_TRUE(batched.add(batch));
+    std::fill(batch.begin(), batch.end(), EventRecord{});
     from = to;
   }
   EXPECT_EQ(batched.added(), 5000u);
-  const size_t size = batched.finish(events, body);
+  EXPECT_FALSE(batched.add({events.data(), 1}));  // past max_events
+  const size_t size = batched.finish(body);
   ASSERT_EQ(size, expected_size);
   EXPECT_TRUE(std::equal(body.begin(), body.begin() + size, expected.begin()));
   EXPECT_EQ(body[24], 232);  // the time unit, 1000, held: every delta is a multiple
+}
+
+// A batch with a time off the page's unit is refused whole; the page so far
+// is intact.
+TEST(PageCodec, BatchWithATimeOffTheUnitIsRefused) {
+  std::vector<EventRecord> events(4);
+  for (uint32_t i = 0; i < 4; ++i) {
+    events[i].seq = i + 1;
+    events[i].kind = EventKind::kMunmap;
+    events[i].time_ns = 1000 * (i + 1);
+  }
+  events[3].time_ns = 3500;
+  PageEncoder encoder;
+  encoder.begin(1000, 8);
+  ASSERT_TRUE(encoder.add({events.data(), 2}));
+  EXPECT_FALSE(encoder.add({events.data() + 2, 2}));
+  EXPECT_EQ(encoder.added(), 2u);
+  std::vector<uint8_t> body;
+  const size_t size = encoder.finish(body);
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  ASSERT_EQ(decoded.size(), 2u);
+  EXPECT_EQ(decoded[1].time_ns, 2000u);
 }
 
 TEST(PageCodec, TimeUnitFallsBackWhenDeltasAreNotMultiples) {

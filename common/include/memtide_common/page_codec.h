@@ -103,17 +103,17 @@ class PageEncoder {
                 std::vector<uint8_t>& body);
 
   // A page in batches: begin(), then add() for each batch, then finish().
-  // `max_events` bounds the page. `page` holds the page's events so far (the
-  // batch is its last `page.size() - from` of them): an event may refer back
-  // to any earlier event of the page.
+  // `max_events` bounds the page; an event may refer back to any earlier
+  // event of the page, of which the encoder keeps what it needs (17 bytes an
+  // event), so the caller need not keep the batches.
   void begin(uint32_t time_unit, uint32_t max_events);
-  // False when memory is exhausted or the page would exceed `max_events`
-  // (the batch is then not added).
-  bool add(std::span<const EventRecord> page, uint32_t from);
-  // Writes the body of every event added since begin() (`page` as for add)
-  // into `body` and returns its size. A time delta that is not a multiple of
-  // the unit makes it encode the page again with unit 1 (0: out of memory).
-  size_t finish(std::span<const EventRecord> page, std::vector<uint8_t>& body);
+  // False, and nothing of the batch added, when memory is exhausted, the page
+  // would exceed `max_events`, or a time delta is not a whole number of units
+  // (begin a page with unit 1 for those).
+  bool add(std::span<const EventRecord> batch);
+  // Writes the body of every event added since begin() into `body` and
+  // returns its size.
+  size_t finish(std::vector<uint8_t>& body);
   uint32_t added() const;
 
  private:
