@@ -306,18 +306,20 @@ struct PageEncoder::State {
   StackModel stacks;
   SiteModel sites;
 
-  // The size and address columns hold the heap allocations' entries first
-  // and the other events' after them: the two kinds of entry follow
+  // The size, address and stack columns hold the heap allocations' entries
+  // first and the other events' after them: the two kinds of entry follow
   // different patterns, and kept apart each compresses better. A heap
-  // allocation's entry in the size column is its site (with its stack), so
-  // the stack column holds the other events' entries only.
+  // allocation's entry in the size column is its site; only a new site has
+  // an entry in the stack column.
   enum Part { kAllocations = 0, kOthers = 1 };
-  ColumnBuffer kinds, seqs, times, sizes[2], addresses[2], stack_ids, scopes, auxes;
+  ColumnBuffer kinds, seqs, sizes[2], addresses[2], stack_codes[2], scopes, auxes;
+  // The time column both ways; the page keeps the shorter (kPageTimeRuns).
+  ColumnBuffer time_runs, time_deltas;
 
-  // Every column, in body order (the time column's last run aside).
-  std::array<ColumnBuffer*, 10> columns() {
-    return {&kinds,        &seqs,         &times,     &sizes[0], &sizes[1],
-            &addresses[0], &addresses[1], &stack_ids, &scopes,   &auxes};
+  // Every column but the time column, in body order after it.
+  std::array<ColumnBuffer*, 8> columns_after_time() {
+    return {&sizes[0],       &sizes[1],       &addresses[0], &addresses[1],
+            &stack_codes[0], &stack_codes[1], &scopes,       &auxes};
   }
 
   // The models hold addresses of the program's blocks. In the agent, the
@@ -338,7 +340,8 @@ struct PageEncoder::State {
     unchanged_times = 0;
     stacks.clear();
     sites.clear();
-    for (ColumnBuffer* c : columns()) c->clear();
+    for (ColumnBuffer* c : columns_after_time()) c->clear();
+    for (ColumnBuffer* c : {&kinds, &seqs, &time_runs, &time_deltas}) c->clear();
     // At most `events` addresses in a table of >= 2 * events slots: probing
     // always ends.
     max_events = events;
@@ -378,11 +381,12 @@ struct PageEncoder::State {
   void put_time(uint64_t time_ns) {
     const int64_t elapsed = static_cast<int64_t>(time_ns - previous_time);
     const int64_t steps = elapsed / static_cast<int64_t>(time_unit);
+    time_deltas.put(varint::zigzag(steps));
     if (steps == 0) {
       ++unchanged_times;
     } else {
-      times.put(unchanged_times);
-      times.put(varint::zigzag(steps));
+      time_runs.put(unchanged_times);
+      time_runs.put(varint::zigzag(steps));
       unchanged_times = 0;
     }
     previous_time = time_ns;
@@ -395,7 +399,7 @@ struct PageEncoder::State {
     sizes[kAllocations].put(site);
     if (site == SiteModel::kNewSite) {
       sizes[kAllocations].put(e.size);
-      sizes[kAllocations].put(stacks.encode(e));
+      stack_codes[kAllocations].put(stacks.encode(e));
     } else {
       stacks.observe(e);
     }
@@ -430,10 +434,12 @@ struct PageEncoder::State {
       previous = e.time_ns;
     }
     bool room = kinds.reserve_more(n, 1);
-    for (ColumnBuffer* c : {&seqs, &times, &sizes[1], &stack_ids, &scopes, &auxes})
+    for (ColumnBuffer* c :
+         {&seqs, &time_deltas, &sizes[1], &stack_codes[0], &stack_codes[1], &scopes, &auxes})
       room = room && c->reserve_more(n, varint::kMaxBytes);
-    // A site code, and for a new site its size and stack code.
-    room = room && sizes[kAllocations].reserve_more(n, 3 * varint::kMaxBytes);
+    // A site code and for a new site its size; a run and a step.
+    for (ColumnBuffer* c : {&sizes[kAllocations], &time_runs})
+      room = room && c->reserve_more(n, 2 * varint::kMaxBytes);
     // A tag and a literal at most per address.
     for (ColumnBuffer* c : {&addresses[0], &addresses[1]})
       room = room && c->reserve_more(n, 2 * varint::kMaxBytes);
@@ -466,7 +472,7 @@ struct PageEncoder::State {
             size_code = e.size + kSizeLiteralBase;
         }
         sizes[kOthers].put(size_code);
-        stack_ids.put(e.stack);
+        stack_codes[kOthers].put(e.stack);
       }
       put_address(e, part, reference);
       reuse.observe(e, referenced);
@@ -478,11 +484,13 @@ struct PageEncoder::State {
   }
 
   size_t assemble(std::vector<uint8_t>& body) {
-    // The time column ends with the run of events after the last step.
+    // Runs end with the run of events after the last step.
     uint8_t last_run[varint::kMaxBytes];
     const size_t last_run_bytes = unchanged_times ? varint::put(last_run, unchanged_times) : 0;
-    size_t size = kHeaderBytes + last_run_bytes;
-    for (const ColumnBuffer* c : columns()) size += c->size();
+    const bool runs = time_runs.size() + last_run_bytes <= time_deltas.size();
+    size_t size = kHeaderBytes + kinds.size() + seqs.size() +
+                  (runs ? time_runs.size() + last_run_bytes : time_deltas.size());
+    for (const ColumnBuffer* c : columns_after_time()) size += c->size();
     if (body.size() < size) body.resize(size);
     uint8_t* out = body.data();
     put_u32(out, kPageMagic);
@@ -490,15 +498,18 @@ struct PageEncoder::State {
     put_u64(out + 8, count ? base_seq : 0);
     put_u64(out + 16, count ? base_time : 0);
     put_u32(out + 24, time_unit);
-    put_u32(out + 28, 0);
+    put_u32(out + 28, runs ? kPageTimeRuns : 0);
     size_t pos = kHeaderBytes;
-    for (const ColumnBuffer* c : columns()) {
-      pos += c->copy_to(out + pos);
-      if (c == &times) {
-        std::memcpy(out + pos, last_run, last_run_bytes);
-        pos += last_run_bytes;
-      }
+    pos += kinds.copy_to(out + pos);
+    pos += seqs.copy_to(out + pos);
+    if (runs) {
+      pos += time_runs.copy_to(out + pos);
+      std::memcpy(out + pos, last_run, last_run_bytes);
+      pos += last_run_bytes;
+    } else {
+      pos += time_deltas.copy_to(out + pos);
     }
+    for (const ColumnBuffer* c : columns_after_time()) pos += c->copy_to(out + pos);
     return pos;
   }
 };
@@ -559,8 +570,14 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
   }
   const bool fresh_block_literals = magic != kPageMagicV1;
   const bool split = magic == kPageMagic || magic == kPageMagicV3;
-  // MTP4: time runs, and heap allocations' sizes and stacks as sites.
-  const bool time_runs = magic == kPageMagic;
+  // MTP4: heap allocations' sizes and stacks as sites, and times as runs
+  // where the page says so.
+  const uint32_t flags = get_u32(body + 28);
+  if (magic == kPageMagic && (flags & ~kPageTimeRuns) != 0) {
+    error = "page has unknown flags " + std::to_string(flags);
+    return false;
+  }
+  const bool time_runs = magic == kPageMagic && (flags & kPageTimeRuns) != 0;
   const bool sites_coded = magic == kPageMagic;
   const uint32_t n = get_u32(body + 4);
   const uint32_t time_unit = get_u32(body + 24);
@@ -627,19 +644,19 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
   const uint8_t* first_part = p;
   const uint8_t* second_part = p;
   // What a heap allocation's entry in the first part is: one varint, an
-  // address (a literal follows tag 0) or a site (size and stack code follow
-  // a new site).
-  enum class Entries { kPlain, kAddress, kSite };
+  // address (a literal follows tag 0), a site (a size follows a new site),
+  // or, in the stack column of a page with sites, nothing for a known site.
+  enum class Entries { kPlain, kAddress, kSite, kNewSiteStack };
+  uint32_t new_sites = 0;
   auto begin_column = [&](Entries entries) {
     first_part = second_part = p;
     if (!split) return true;
-    for (uint32_t k = 0; k < allocations; ++k) {
+    const uint32_t first_part_entries = entries == Entries::kNewSiteStack ? new_sites : allocations;
+    for (uint32_t k = 0; k < first_part_entries; ++k) {
       if (!varint::get(&second_part, end, v)) return false;
-      int more = 0;
-      if (entries == Entries::kAddress && v == kAddressLiteral) more = 1;
-      if (entries == Entries::kSite && v == SiteModel::kNewSite) more = 2;
-      for (; more > 0; --more)
-        if (!varint::get(&second_part, end, v)) return false;
+      const bool more = (entries == Entries::kAddress && v == kAddressLiteral) ||
+                        (entries == Entries::kSite && v == SiteModel::kNewSite);
+      if (more && !varint::get(&second_part, end, v)) return false;
     }
     return true;
   };
@@ -653,19 +670,23 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
   std::vector<uint64_t> size_codes(n);
   StackModel stacks;
   SiteModel sites;
+  // With sites, a heap allocation's stack is read from the stack column
+  // (a new site) or is that of the event that made its site (site_origin,
+  // an earlier event): the site model's order depends on the codes alone.
+  // The decoder's site model holds that event in place of the stack.
+  std::vector<uint32_t> site_origin(sites_coded ? n : 0);
   if (!begin_column(sites_coded ? Entries::kSite : Entries::kPlain)) return truncated("size");
   for (uint32_t i = 0; i < n; ++i) {
     EventRecord& e = events[i];
     if (sites_coded && is_heap_allocation(e.kind)) {
       if (!get(i, v)) return truncated("size");
       if (v == SiteModel::kNewSite) {
-        if (!get(i, e.size) || !get(i, v)) return truncated("size");
-        if (!stacks.decode(e, v, e.stack))
-          return fail("page has a stack code with nothing to predict at event " +
-                      std::to_string(i));
-        sites.add(e.size, e.stack);
-      } else if (sites.decode(v, e.size, e.stack)) {
-        stacks.observe(e);
+        if (!get(i, e.size)) return truncated("size");
+        site_origin[i] = i;
+        sites.add(e.size, i);
+        ++new_sites;
+      } else if (uint32_t origin = 0; sites.decode(v, e.size, origin)) {
+        site_origin[i] = origin;
       } else {
         return fail("page names allocation site " + std::to_string(v) +
                     ", which it has not seen, at event " + std::to_string(i));
@@ -717,22 +738,20 @@ bool decode_page_body(const uint8_t* body, size_t size, std::vector<EventRecord>
     model.observe(events[i], reference[i] ? &events[i - reference[i]] : nullptr);
   }
   end_column();
-  if (sites_coded) {
-    // The heap allocations' stacks came with their sites.
-    for (uint32_t i = 0; i < n; ++i) {
-      if (is_heap_allocation(events[i].kind)) continue;
-      if (!varint::get(&p, end, v) || v > UINT32_MAX) return truncated("stack");
-      events[i].stack = static_cast<uint32_t>(v);
+  if (!begin_column(sites_coded ? Entries::kNewSiteStack : Entries::kPlain))
+    return truncated("stack");
+  for (uint32_t i = 0; i < n; ++i) {
+    EventRecord& e = events[i];
+    if (sites_coded && is_heap_allocation(e.kind) && site_origin[i] != i) {
+      e.stack = events[site_origin[i]].stack;
+      stacks.observe(e);
+      continue;
     }
-  } else {
-    if (!begin_column(Entries::kPlain)) return truncated("stack");
-    for (uint32_t i = 0; i < n; ++i) {
-      if (!get(i, v)) return truncated("stack");
-      if (!stacks.decode(events[i], v, events[i].stack))
-        return fail("page has a stack code with nothing to predict at event " + std::to_string(i));
-    }
-    end_column();
+    if (!get(i, v)) return truncated("stack");
+    if (!stacks.decode(e, v, e.stack))
+      return fail("page has a stack code with nothing to predict at event " + std::to_string(i));
   }
+  end_column();
   for (uint32_t i = 0; i < n; ++i) {
     if (!varint::get(&p, end, v) || v > UINT32_MAX) return truncated("scope");
     events[i].scope = static_cast<uint32_t>(v);

@@ -102,26 +102,26 @@ TEST(PageCodec, HeaderLayoutIsAsDocumented) {
   e.size = 200;
   std::vector<uint8_t> body;
   size_t size = encode_page_body({&e, 1}, body);
-  // 32-byte header, kind byte, seq, time, site (new: tag, size, stack code),
-  // address tag + literal, scope, aux
-  ASSERT_EQ(size, 32u + 1 + 1 + 1 + (1 + 2 + 1) + (1 + 2) + 1 + 1);
+  // 32-byte header, kind byte, seq, time, site (new: tag, size), address tag
+  // + literal, the new site's stack code, scope, aux
+  ASSERT_EQ(size, 32u + 1 + 1 + 1 + (1 + 2) + (1 + 2) + 1 + 1 + 1);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(body.data()), 4), "MTP4");
   EXPECT_EQ(body[4], 1);
   EXPECT_EQ(body[8], 0x08);
   EXPECT_EQ(body[15], 0x01);
   EXPECT_EQ(body[16], 0x18);
   EXPECT_EQ(body[24], 1);     // time unit 1
-  EXPECT_EQ(body[28], 0);     // reserved
+  EXPECT_EQ(body[28], 1);     // flags: the time column holds runs
   EXPECT_EQ(body[32], 1);     // kMalloc
   EXPECT_EQ(body[33], 0);     // seq delta from base
   EXPECT_EQ(body[34], 1);     // time: a run of one event at the base time
   EXPECT_EQ(body[35], 0);     // a new allocation site
   EXPECT_EQ(body[36], 0xc8);  // size 200 = 0xc8 0x01
   EXPECT_EQ(body[37], 0x01);
-  EXPECT_EQ(body[38], 1);     // stack code: nothing predicted, stack id 0 + 1
-  EXPECT_EQ(body[39], 0);     // address: a literal follows
-  EXPECT_EQ(body[40], 0x80);  // zigzag(0x40) = 0x80 -> two varint bytes
-  EXPECT_EQ(body[41], 0x01);
+  EXPECT_EQ(body[38], 0);     // address: a literal follows
+  EXPECT_EQ(body[39], 0x80);  // zigzag(0x40) = 0x80 -> two varint bytes
+  EXPECT_EQ(body[40], 0x01);
+  EXPECT_EQ(body[41], 1);  // the new site's stack code: nothing predicted, stack id 0 + 1
 }
 
 TEST(PageCodec, RepeatedAddressesBecomeBackReferences) {
@@ -180,17 +180,21 @@ TEST(PageCodec, AllocationReusingAFreedBlockOfItsClassCostsOneByte) {
   std::vector<uint8_t> body;
   size_t size = encoder.encode(events, 1, body);
   // The size column after header, kinds, seq and time (one run of 7 events
-  // at time 0), the heap allocations' entries first: four new sites (tag 0,
-  // size, stack code 1 for stack 0) of 24, 100, 20, 104; then the others':
-  // code 0 (free), code 1 (as referenced), 4096 + 2.
-  const std::vector<uint8_t> sizes = {0, 24, 1, 0, 100, 1, 0, 20, 1, 0, 104, 1, 0, 1, 0x82, 0x20};
-  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 47, body.begin() + 63), sizes);
+  // at time 0), the heap allocations' entries first: four new sites (tag 0
+  // and size) of 24, 100, 20, 104; then the others': code 0 (free), code 1
+  // (as referenced), 4096 + 2.
+  const std::vector<uint8_t> sizes = {0, 24, 0, 100, 0, 20, 0, 104, 0, 1, 0x82, 0x20};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 47, body.begin() + 59), sizes);
   // The address column, the allocations' first: two literals, reuse (tag 1),
   // reuse (tag 1); then the others': back-reference 2 (tag 3),
   // back-reference 3 (tag 4) and a literal. The second literal is relative to
   // where the first block ends (0x1000 + 32): zigzag(0x2000 - 0x1020) = 0x1fc0.
   const std::vector<uint8_t> addresses = {0, 0x80, 0x40, 0, 0xc0, 0x3f, 1, 1, 3, 4, 0};
-  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 63, body.begin() + 74), addresses);
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 59, body.begin() + 70), addresses);
+  // After the munmap's literal (zigzag(0x9000 - 0x2000), 3 bytes), the stack
+  // column: the four new sites' codes (stack 0 + 1), then the others' stacks.
+  const std::vector<uint8_t> stacks = {1, 1, 1, 1, 0, 0, 0};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 73, body.begin() + 80), stacks);
   std::vector<EventRecord> decoded;
   std::string error;
   ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
@@ -215,9 +219,9 @@ TEST(PageCodec, FreshBlocksCarvedInARowCostOneAddressByte) {
   std::vector<uint8_t> body;
   const size_t size = encoder.encode(events, 1, body);
   // After the header, 4 kinds, 4 seq, 1 time (a run of 4 at time 0) and 4
-  // new sites of 3 bytes: the first literal in full (7 varint bytes), then
+  // new sites of 2 bytes: the first literal in full (7 varint bytes), then
   // zigzag(0) for each of the others.
-  const size_t column = 32 + 4 + 4 + 1 + 4 * 3;
+  const size_t column = 32 + 4 + 4 + 1 + 4 * 2;
   EXPECT_EQ(body[column], 0);
   const std::vector<uint8_t> rest = {0, 0, 0, 0, 0, 0};
   EXPECT_EQ(std::vector<uint8_t>(body.begin() + column + 8, body.begin() + column + 14), rest);
@@ -305,17 +309,22 @@ TEST(PageCodec, RecentAllocationSitesCostOneCode) {
   PageEncoder encoder;
   std::vector<uint8_t> body;
   const size_t size = encoder.encode(events, 1, body);
-  // After the header, 6 kinds, 6 seq, 1 time: three new sites (tag 0, size,
-  // stack code: id + 1, as no earlier allocation of the size had the same
-  // stack), then a by rank 3, a by rank 1, b by rank 3.
-  const std::vector<uint8_t> sites = {0, 16, 4, 0, 48, 5, 0, 16, 6, 3, 1, 3};
-  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 45, body.begin() + 57), sites);
+  // After the header, 6 kinds, 6 seq, 1 time: three new sites (tag 0 and
+  // size), then a by rank 3, a by rank 1, b by rank 3.
+  const std::vector<uint8_t> sites = {0, 16, 0, 48, 0, 16, 3, 1, 3};
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 45, body.begin() + 54), sites);
+  // After six address literals of 3 bytes, the stack column holds the new
+  // sites' stack codes only: id + 1, as no earlier allocation of the size
+  // had the same stack.
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 72, body.begin() + 75),
+            std::vector<uint8_t>({4, 5, 6}));
+  EXPECT_EQ(size, 75u + 6 + 6);  // scopes and aux
   std::vector<EventRecord> decoded;
   std::string error;
   ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
   for (size_t i = 0; i < events.size(); ++i) EXPECT_TRUE(same(decoded[i], events[i])) << i;
   // A rank past the sites seen so far is corrupt.
-  body[54] = 4;
+  body[51] = 4;
   decoded.clear();
   EXPECT_FALSE(decode_page_body(body.data(), size, decoded, error));
   EXPECT_NE(error.find("allocation site 4, which it has not seen, at event 3"), std::string::npos)
@@ -388,6 +397,33 @@ TEST(PageCodec, TimeColumnStoresRunsOfUnchangedTimes) {
   decoded.clear();
   EXPECT_FALSE(decode_page_body(body.data(), shorter, decoded, error));
   EXPECT_NE(error.find("past its last event"), std::string::npos) << error;
+}
+
+// A page where every event takes a time step keeps a zz step per event
+// (header flag 0), which is shorter than a run of 0 before every step.
+TEST(PageCodec, TimeColumnKeepsStepsWhereRunsWouldBeLonger) {
+  std::vector<EventRecord> events;
+  for (uint32_t i = 0; i < 5; ++i) {
+    EventRecord e{};
+    e.seq = i + 1;
+    e.kind = EventKind::kMunmap;
+    e.time_ns = 7000 + 3000 * i;
+    events.push_back(e);
+  }
+  PageEncoder encoder;
+  std::vector<uint8_t> body;
+  const size_t size = encoder.encode(events, 1000, body);
+  EXPECT_EQ(body[28], 0);  // flags: steps, not runs
+  // After the header, 5 kinds and 5 seq deltas: 0, then zz(3) = 6 four times.
+  EXPECT_EQ(std::vector<uint8_t>(body.begin() + 42, body.begin() + 47),
+            std::vector<uint8_t>({0, 6, 6, 6, 6}));
+  std::vector<EventRecord> decoded;
+  std::string error;
+  ASSERT_TRUE(decode_page_body(body.data(), size, decoded, error)) << error;
+  for (size_t i = 0; i < events.size(); ++i) EXPECT_TRUE(same(decoded[i], events[i])) << i;
+  body[28] = 4;  // a flag this memtide does not know
+  EXPECT_FALSE(decode_page_body(body.data(), size, decoded, error));
+  EXPECT_NE(error.find("unknown flags 4"), std::string::npos) << error;
 }
 
 // The writer encodes a page a batch at a time and keeps no copy of the

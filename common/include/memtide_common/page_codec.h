@@ -8,19 +8,21 @@
 //   8       8      u64 base sequence number (seq of the first event)
 //   16      8      u64 base time in ns (time of the first event)
 //   24      4      u32 time unit U in ns (>= 1): every time delta is a multiple of U
-//   28      4      reserved, 0
+//   28      4      u32 flags: bit 0 (kPageTimeRuns) the time column holds runs;
+//                    other bits 0 (MTP3 and older: reserved, 0)
 //   32      N      kind column: one EventKind byte per event
 //   ...     var    seq column: N varints, seq[i] - seq[i-1] (seq[-1] = base)
-//   ...     var    time column: runs; with d[i] = (time[i] - time[i-1]) / U
-//                    (time[-1] = base), a varint count Z of events with d = 0,
-//                    then, unless those end the page, a zz d != 0 for the
-//                    next event; repeated until N events are covered
+//   ...     var    time column: with d[i] = (time[i] - time[i-1]) / U
+//                    (time[-1] = base), N zz d[i]; or, with kPageTimeRuns,
+//                    runs: a varint count Z of events with d = 0, then,
+//                    unless those end the page, a zz d != 0 for the next
+//                    event, repeated until N events are covered (the encoder
+//                    keeps the shorter)
 //   ...     var    size column: per heap allocation (kinds 1-13) a site
-//                    code S: S = 0: a new site, its size and its stack code
-//                    follow (stack code: 0 = the stack of the page's previous
-//                    heap allocation of the same size, else stack id + 1);
-//                    S >= 1: the size and stack of the S-th most recent of
-//                    the page's last 16 sites, (size, stack) pairs.
+//                    code S: S = 0: a new site, its size follows (its stack
+//                    code is in the stack column); S >= 1: the size and
+//                    stack of the S-th most recent of the page's last 16
+//                    sites, (size, stack) pairs.
 //                    Per deallocation a code C: C = 0: size 0; C = 1: the
 //                    size of the event its address refers back to; C >= 2:
 //                    size C - 2. Per other event its size.
@@ -33,17 +35,19 @@
 //                           released in the page of its size class (the latest
 //                           of up to 16 remembered per class, last in first out)
 //                    R >= 2: address[i] = address[i - (R - 1)]
-//   ...     var    stack column: the stack id of every event that is not a
-//                    heap allocation
+//   ...     var    stack column: per heap allocation of a new site a code:
+//                    0 = the stack of the page's previous heap allocation of
+//                    the same size, else stack id + 1; per other event that
+//                    is not a heap allocation, the stack id
 //   ...     var    scope column: N varints (scope id)
 //   ...     var    aux column: N varints
 //
-// The size and address columns are split: first the entries of the heap
-// allocations in event order, then those of every other event. MTP3 differs
-// in two columns: its time column is N zz, d[i] for each event, and a heap
-// allocation's size is in the size column and its stack code in the stack
-// column (split too). MTP2 has its size, address and stack columns in event
-// order. Events come faster than the time unit, so runs make most of them
+// The size, address and stack columns are split: first the entries of the
+// heap allocations in event order, then those of every other event. MTP3
+// differs in two ways: its time column is always N zz d[i], and every heap
+// allocation has its size in the size column and its stack code in the stack
+// column. MTP2 has its size, address and stack columns in event order.
+// Events mostly come faster than the time unit, so runs make most of them
 // free; a program allocates from a few sites in turn, and a recent site costs
 // one small code for both fields.
 //
@@ -80,6 +84,8 @@ inline constexpr uint32_t kPageMagicV3 = 0x3350544d;
 inline constexpr uint32_t kPageMagicV2 = 0x3250544d;
 inline constexpr uint32_t kPageMagicV1 = 0x3150544d;
 inline constexpr uint32_t kMaxPageEvents = 1u << 20;
+// MTP4 header flag (offset 28): the time column holds runs.
+inline constexpr uint32_t kPageTimeRuns = 1;
 inline constexpr int kPageEncodingZstd = 1;
 
 // Worst-case body size for n events.
