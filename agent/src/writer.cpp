@@ -253,11 +253,15 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
   }
   // WAL keeps every commit cheap and leaves committed data readable after a
   // kill; synchronous=NORMAL only risks the last commits on an OS crash.
-  // 2 KiB pages: an event page's compressed body is a few KiB, and a row
-  // that size spills into overflow pages and leaves its remainder on a leaf
-  // page; with 4 KiB pages those remainders packed so badly that a fifth of
-  // the tiny new/delete benchmark's trace was empty space (docs/trace-format.md).
-  if (!exec("PRAGMA page_size=2048; PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;") ||
+  // 2 KiB pages: an event page's compressed body is a few KiB (to a few
+  // hundred), and a row spills into overflow pages and leaves its remainder
+  // on a leaf page; with 4 KiB pages and pages of 8Ki events those
+  // remainders packed so badly that a fifth of the tiny new/delete
+  // benchmark's trace was empty space (docs/trace-format.md).
+  // A 512 KiB page cache, not SQLite's 2 MiB: the writer mostly appends
+  // rows, and the agent's memory counts against the program's.
+  if (!exec("PRAGMA page_size=2048; PRAGMA cache_size=-512; PRAGMA journal_mode=WAL; "
+            "PRAGMA synchronous=NORMAL;") ||
       !exec(kTraceSchemaSql)) {
     error = "cannot create the tables of " + path + ": " + sqlite3_errmsg(db_);
     return false;
