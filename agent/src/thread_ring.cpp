@@ -5,6 +5,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <new>
 
 #include "agent_state.h"
@@ -126,6 +127,22 @@ void reset_rings_in_child(ThreadRing* keep) {
     r->state.store(static_cast<int>(RingState::kFree), std::memory_order_relaxed);
   }
   g_shared_ring_create_lock.reset();
+}
+
+uint64_t lowest_waiting_seq_except(const ThreadRing* ring) {
+  constexpr int kMaxRingsScanned = 64;
+  uint64_t lowest = UINT64_MAX;
+  int scanned = 0;
+  for (ThreadRing* other = ring_list_head(); other != nullptr; other = other->next) {
+    if (other == ring ||
+        other->state.load(std::memory_order_acquire) == static_cast<int>(RingState::kFree))
+      continue;
+    if (++scanned > kMaxRingsScanned) return 0;
+    const uint64_t tail = other->tail.load(std::memory_order_relaxed);
+    if (tail < other->head.load(std::memory_order_acquire))
+      lowest = std::min(lowest, other->records[tail & (other->capacity - 1)].seq);
+  }
+  return lowest;
 }
 
 }  // namespace memtide::agent

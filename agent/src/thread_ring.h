@@ -96,6 +96,13 @@ inline void push_event(ThreadRing* ring, const EventRecord& event) {
   if (((head + 1) & ((capacity >> 2) - 1)) == 0) wake_writer();
 }
 
+// The smallest sequence number waiting in a ring other than `ring`
+// (UINT64_MAX when they are all drained), for the writer's live set. Read
+// after `ring`'s head: an event another thread published before one of
+// `ring`'s events happened is then seen. Past 64 rings the scan would cost
+// more per batch than the tombstones it saves, and it returns 0.
+uint64_t lowest_waiting_seq_except(const ThreadRing* ring);
+
 // After fork, in the child: every ring but `keep` becomes free and empty.
 void reset_rings_in_child(ThreadRing* keep);
 

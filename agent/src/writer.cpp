@@ -26,6 +26,7 @@
 #include "memtide_common/trace_schema.h"
 #include "module_map.h"
 #include "name_tables.h"
+#include "pending_pages.h"
 #include "stack_table.h"
 #include "thread_ring.h"
 
@@ -38,18 +39,9 @@
 namespace memtide::agent {
 namespace {
 
-// A page holds up to kPageEvents events of one thread. The writer takes
-// events from a ring in batches of kBatchEvents (or half the ring, if smaller)
-// and gathers a thread's batches into one page: a ring stays small (1 MiB per
-// thread by default) while pages get large, and a large page costs fewer
-// bytes per event in the trace: zstd and the codec's back-references see more
-// of the stream, and a page's zstd frame, row header and unfilled last
-// overflow page in SQLite are shared by more events. On the 20M tiny
-// new/delete benchmark, pages of 32Ki events took the trace from 0.71 to
-// 0.53 bytes per event. Pages of 64Ki saved 0.02 more but slowed that run by
-// a sixth: closing a page (compressing it) is a pause in draining, and the
-// rings filled up during it.
-constexpr uint32_t kPageEvents = 32768;
+// The writer takes events from a ring in batches of kBatchEvents (or half
+// the ring, if smaller) and gathers a thread's batches into larger pages
+// (pending_pages.h).
 constexpr uint32_t kBatchEvents = 8192;
 constexpr int kIdleWakeMs = 10;
 
@@ -65,7 +57,7 @@ struct Control {
   std::atomic<bool> has_exit_status{false};
 };
 
-class Writer {
+class Writer : public PageSink {
  public:
   bool open(const ProcessIdentity& identity, std::string& error);
   // Forked child: nodes [1, count] exist already; write them on demand.
@@ -89,28 +81,9 @@ class Writer {
   // on full pages). Every commit follows a whole drain.
   void drain_rings(bool whole);
   void drain_ring(ThreadRing* ring, bool whole);
-  // Events of one thread drained from its ring and not yet written: they
-  // become a page once there are kPageEvents of them, at the next whole drain
-  // (every commit follows one), or when the writer needs the space for
-  // another thread's events.
-  struct PendingPage {
-    ThreadRing* ring = nullptr;  // nullptr: unused
-    uint32_t count = 0;
-    uint64_t first_seq = 0, first_time_ns = 0, last_seq = 0, last_time_ns = 0;
-    // Encodes each batch as it arrives: the writer keeps no copy of a page's
-    // events, and closing the page only compresses it, a short pause for the
-    // rings to absorb.
-    PageEncoder encoder;
-  };
-  // Up to this many threads fill pages at once; the events of a further
-  // thread first write out the fullest pending page. Each costs up to 1.5 MiB
-  // (the encoder's columns, address table and what back-references need).
-  static constexpr int kPendingPages = 2;
-  PendingPage* pending_page_for(ThreadRing* ring);
-  void write_pending(PendingPage& page);
-  // Adds events drained just now from the page's ring to the page.
-  void add_batch(PendingPage& page, std::span<const EventRecord> batch);
-  void write_page(const PendingPage& page, size_t body_size);
+  void write_page(const PendingPage& page, const std::vector<uint8_t>& body,
+                  size_t body_size) override;
+  void drop_events(uint64_t count) override { events_dropped_ += count; }
   void write_thread_row(ThreadRing* ring);
   void finish_thread(ThreadRing* ring);
   void drain_tables();
@@ -144,12 +117,12 @@ class Writer {
   uint32_t nodes_written_ = 0, strings_written_ = 0, scopes_written_ = 0, pools_written_ = 0;
   uint32_t modules_written_ = 0;
   std::vector<bool> module_unload_written_;
-  PendingPage pending_[kPendingPages];
+  PendingPages pending_{*this};
   // One batch, copied out of a ring. Mapped, not malloc'd: the leak scan
   // leaves the agent's mappings out of its roots, and these records hold the
   // addresses of the program's blocks.
   MappedVector<EventRecord> batch_;
-  std::vector<uint8_t> body_, blob_;
+  std::vector<uint8_t> blob_;
   PageCompressor compressor_;
   // Stack nodes published since the last batch, written as one compressed
   // row of stack_node_pages before the next commit, or once there are
@@ -370,9 +343,10 @@ void Writer::write_inherited_stack(uint32_t id) {
   }
 }
 
-void Writer::write_page(const PendingPage& page, size_t body_size) {
+void Writer::write_page(const PendingPage& page, const std::vector<uint8_t>& body,
+                        size_t body_size) {
   if (body_size == 0 ||
-      !compressor_.compress(body_, body_size, static_cast<int>(options().zstd_level), blob_)) {
+      !compressor_.compress(body, body_size, static_cast<int>(options().zstd_level), blob_)) {
     events_dropped_ += page.count;
     return;
   }
@@ -392,76 +366,6 @@ void Writer::write_page(const PendingPage& page, size_t body_size) {
   ++pages_written_;
 }
 
-void Writer::write_pending(PendingPage& page) {
-  if (page.count != 0) write_page(page, page.encoder.finish(body_));
-  page.count = 0;
-  page.ring = nullptr;
-}
-
-void Writer::add_batch(PendingPage& page, std::span<const EventRecord> batch) {
-  if (inherited_nodes_ != 0)
-    for (const EventRecord& e : batch) write_inherited_stack(e.stack);
-  const uint32_t time_unit = static_cast<uint32_t>(options().time_resolution_ns);
-  if (page.count == 0) page.encoder.begin(time_unit, kPageEvents);
-  if (!page.encoder.add(batch)) {
-    // Out of memory for the encoding, or (never with the writer's rounded
-    // times) a time off the unit: write what the page holds, and try the
-    // batch again as a page of its own, with unit 1.
-    ThreadRing* ring = page.ring;
-    write_pending(page);
-    page.ring = ring;
-    page.encoder.begin(1, kPageEvents);
-    if (!page.encoder.add(batch)) {
-      events_dropped_ += batch.size();
-      return;
-    }
-  }
-  if (page.count == 0) {
-    page.first_seq = batch.front().seq;
-    page.first_time_ns = batch.front().time_ns;
-  }
-  page.last_seq = batch.back().seq;
-  page.last_time_ns = batch.back().time_ns;
-  page.count += static_cast<uint32_t>(batch.size());
-}
-
-Writer::PendingPage* Writer::pending_page_for(ThreadRing* ring) {
-  PendingPage* unused = nullptr;
-  PendingPage* fullest = &pending_[0];
-  for (PendingPage& page : pending_) {
-    if (page.ring == ring) return &page;
-    if (page.ring == nullptr && unused == nullptr) unused = &page;
-    if (page.count > fullest->count) fullest = &page;
-  }
-  if (unused == nullptr) {
-    write_pending(*fullest);
-    unused = fullest;
-  }
-  unused->ring = ring;
-  return unused;
-}
-
-// The smallest sequence number waiting in a ring other than `ring` (UINT64_MAX
-// when they are all drained), for the live set. Read after `ring`'s head: an
-// event another thread published before one of `ring`'s events happened is
-// then seen. Past kMaxRingsScanned rings the scan would cost more per batch
-// than the tombstones it saves, and 0 keeps them all.
-uint64_t undrained_elsewhere(const ThreadRing* ring) {
-  constexpr int kMaxRingsScanned = 64;
-  uint64_t lowest = UINT64_MAX;
-  int scanned = 0;
-  for (ThreadRing* other = ring_list_head(); other != nullptr; other = other->next) {
-    if (other == ring ||
-        other->state.load(std::memory_order_acquire) == static_cast<int>(RingState::kFree))
-      continue;
-    if (++scanned > kMaxRingsScanned) return 0;
-    const uint64_t tail = other->tail.load(std::memory_order_relaxed);
-    if (tail < other->head.load(std::memory_order_acquire))
-      lowest = std::min(lowest, other->records[tail & (other->capacity - 1)].seq);
-  }
-  return lowest;
-}
-
 void Writer::drain_ring(ThreadRing* ring, bool whole) {
   const uint64_t head = ring->head.load(std::memory_order_acquire);
   uint64_t tail = ring->tail.load(std::memory_order_relaxed);
@@ -470,12 +374,13 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
   const uint64_t full_batch = std::min<uint64_t>(kBatchEvents, ring->capacity / 2);
   if (head != tail && (whole || head - tail >= full_batch)) {
     if (!ring->row_written) write_thread_row(ring);
-    const uint64_t elsewhere = options().leak_scan ? undrained_elsewhere(ring) : 0;
+    const uint64_t elsewhere = options().leak_scan ? lowest_waiting_seq_except(ring) : 0;
     const uint64_t mask = ring->capacity - 1;
-    PendingPage* page = pending_page_for(ring);
+    const uint32_t time_unit = static_cast<uint32_t>(options().time_resolution_ns);
+    PendingPage& page = pending_.page_for(ring);
     while (tail < head) {
       const uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(
-          {head - tail, uint64_t{kBatchEvents}, uint64_t{kPageEvents - page->count}}));
+          {head - tail, uint64_t{kBatchEvents}, uint64_t{PendingPages::room(page)}}));
       EventRecord* events = batch_.data();
       for (uint32_t i = 0; i < count; ++i) events[i] = ring->records[(tail + i) & mask];
       for (uint32_t i = 0; i < count; ++i) {
@@ -492,16 +397,12 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
       tail += count;
       // The slots are copied: hand them back to the producer before encoding.
       ring->tail.store(tail, std::memory_order_release);
-      add_batch(*page, {events, count});
-      if (page->count == kPageEvents) {
-        write_pending(*page);
-        page->ring = ring;
-      }
+      if (inherited_nodes_ != 0)
+        for (uint32_t i = 0; i < count; ++i) write_inherited_stack(events[i].stack);
+      pending_.add(page, {events, count}, time_unit);
     }
   }
-  if (!whole) return;
-  for (PendingPage& page : pending_)
-    if (page.ring == ring) write_pending(page);
+  if (whole) pending_.write(ring);
 }
 
 void Writer::finish_thread(ThreadRing* ring) {

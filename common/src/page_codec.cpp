@@ -286,14 +286,15 @@ struct PageEncoder::State {
   uint32_t index_bits = 1;
   int slot_shift = 64;
   uint32_t max_events = 0;
-  // What a back-reference needs of each earlier event of the page: 17 bytes
-  // an event where the writer kept 64-byte records for the whole page.
+  // What a back-reference needs of each earlier event of the page, in three
+  // arrays: 17 bytes an event where the writer kept 64-byte records for the
+  // whole page.
+  std::vector<uint64_t> past_addresses, past_sizes;
+  std::vector<EventKind> past_kinds;
   struct Referenced {
     EventKind kind;
     uint64_t size;
   };
-  std::vector<uint64_t> past_addresses;
-  std::vector<Referenced> past;
 
   uint32_t time_unit = 1;
   uint32_t count = 0;            // events added since begin()
@@ -354,7 +355,8 @@ struct PageEncoder::State {
     slot_shift = 64 - std::countr_zero(capacity);
     if (past_addresses.size() < events) {
       past_addresses.resize(events);
-      past.resize(events);
+      past_sizes.resize(events);
+      past_kinds.resize(events);
     }
   }
 
@@ -456,9 +458,15 @@ struct PageEncoder::State {
       put_time(e.time_ns);
       const Part part = is_heap_allocation(e.kind) ? kAllocations : kOthers;
       const uint32_t reference = back_reference(e.address, i);
-      const Referenced* referenced = reference ? &past[i - reference] : nullptr;
+      Referenced earlier{};
+      const Referenced* referenced = nullptr;
+      if (reference) {
+        earlier = Referenced{past_kinds[i - reference], past_sizes[i - reference]};
+        referenced = &earlier;
+      }
       past_addresses[i] = e.address;
-      past[i] = Referenced{e.kind, e.size};
+      past_sizes[i] = e.size;
+      past_kinds[i] = e.kind;
       if (part == kAllocations) {
         put_site(e);
       } else {
