@@ -4,10 +4,11 @@
 // while pages get large, and a large page costs fewer bytes per event in the
 // trace: zstd and the codec's back-references see more of the stream, and a
 // page's zstd frame, row header and unfilled last overflow page in SQLite
-// are shared by more events. On the 20M tiny new/delete benchmark, pages of
-// 32Ki events took the trace from 0.71 to 0.53 bytes per event (MTP3). Pages
-// of 64Ki saved 0.02 more but slowed that run by a sixth: closing a page
-// (compressing it) is a pause in draining, and the rings filled up during it.
+// are shared by more events. Measured by hand on bench-tiny-new-delete with
+// the MTP3 codec (docs/ARCHITECTURE.md, Writer): pages of 32Ki events took
+// the trace from 0.71 to 0.53 bytes per event; pages of 64Ki saved 0.02 more
+// but made the run a sixth slower: closing a page (compressing it) is a
+// pause in draining, and the rings filled up during it.
 //
 // Each batch is encoded as it arrives, so no copy of a page's events is kept
 // and closing a page only compresses it.
