@@ -13,6 +13,7 @@
 #include "memtide_common/page_codec.h"
 #include "memtide_common/trace_schema.h"
 #include "stack_node_expansion.h"
+#include "temp_files.h"
 
 namespace memtide {
 namespace {
@@ -92,7 +93,7 @@ TEST(NodePageCodec, NamesWhatIsWrongWithABadBatch) {
 class StackNodeExpansion : public ::testing::Test {
  protected:
   void SetUp() override {
-    path_ = testing::TempDir() + "memtide-" + std::to_string(getpid()) + "-nodes.db";
+    path_ = test_files::temp_path("nodes.db");
     unlink(path_.c_str());
     ASSERT_EQ(sqlite3_open(path_.c_str(), &db_), SQLITE_OK);
     const std::string schema = std::string(kTraceSchemaSql) +

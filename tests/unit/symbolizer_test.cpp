@@ -15,6 +15,7 @@
 #include "binary_locator.h"
 #include "memtide_common/event.h"
 #include "memtide_common/trace_schema.h"
+#include "temp_files.h"
 
 namespace memtide::analysis {
 namespace {
@@ -91,9 +92,7 @@ LoadedExecutable this_executable() {
   return exe;
 }
 
-std::string temp_path(const std::string& name) {
-  return testing::TempDir() + "memtide-" + std::to_string(getpid()) + "-" + name;
-}
+using test_files::temp_path;
 
 void exec_sql(const std::string& db_path, const std::string& sql) {
   sqlite3* db = nullptr;

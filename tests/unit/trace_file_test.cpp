@@ -7,13 +7,12 @@
 
 #include "memtide/analysis/trace_file.h"
 #include "memtide_common/trace_schema.h"
+#include "temp_files.h"
 
 namespace memtide::analysis {
 namespace {
 
-std::string temp_path(const std::string& name) {
-  return testing::TempDir() + "memtide-" + std::to_string(getpid()) + "-" + name;
-}
+using test_files::temp_path;
 
 void write_file(const std::string& path, const std::string& bytes) {
   std::ofstream(path, std::ios::binary) << bytes;
