@@ -76,9 +76,10 @@ class Writer : public PageSink {
   sqlite3_stmt* prepare(const char* sql);
   void write_meta(const char* key, const char* text);
   void write_meta(const char* key, int64_t value);
-  // `whole`: every event now in the rings; otherwise only full pages, so
-  // that pages fill up between commits (zstd and the codec's models do better
-  // on full pages). Every commit follows a whole drain.
+  // `whole`: every event now in the rings, and every pending page written;
+  // otherwise only rings holding a full batch are drained, into pages that
+  // fill up between commits (zstd and the codec's models do better on full
+  // pages). Every commit follows a whole drain.
   void drain_rings(bool whole);
   void drain_ring(ThreadRing* ring, bool whole);
   void write_page(const PendingPage& page, const std::vector<uint8_t>& body,
