@@ -287,7 +287,7 @@ void absorb_ring_events_into_live_set() {
   for (ThreadRing* ring = ring_list_head(); ring != nullptr; ring = ring->next) {
     if (ring->state.load(std::memory_order_acquire) == static_cast<int>(RingState::kFree)) continue;
     const uint64_t head = ring->head.load(std::memory_order_acquire);
-    const uint64_t mask = ring->capacity - 1;
+    const uint64_t mask = ring->capacity.load(std::memory_order_relaxed) - 1;
     for (uint64_t t = ring->tail.load(std::memory_order_acquire); t < head; ++t)
       live_set().apply(ring->records[t & mask]);
   }

@@ -14,11 +14,20 @@ uint64_t g_agent_code_begin = 0;
 uint64_t g_agent_code_end = 0;
 bool g_fast_unwind = true;
 
+namespace {
+
+RingSize ring_size() {
+  return {static_cast<uint32_t>(options().ring_events),
+          static_cast<uint32_t>(options().ring_max_events)};
+}
+
+}  // namespace
+
 __attribute__((noinline)) ThreadRing* attach_ring(ThreadState& state) {
-  if (state.retired) return shared_ring(static_cast<uint32_t>(options().ring_events));
+  if (state.retired) return shared_ring(ring_size());
   ensure_options();
   pid_t tid = static_cast<pid_t>(syscall(SYS_gettid));
-  ThreadRing* ring = acquire_ring(static_cast<uint32_t>(options().ring_events), tid, now_ns());
+  ThreadRing* ring = acquire_ring(ring_size(), tid, now_ns());
   if (ring != nullptr) prctl(PR_GET_NAME, ring->name, 0, 0, 0);
   state.ring = ring;
   register_thread_exit_handler();

@@ -19,12 +19,14 @@ std::atomic<uint32_t> g_next_thread_id{1};
 ThreadRing* g_shared_ring = nullptr;
 SpinLock g_shared_ring_create_lock;
 
-ThreadRing* map_ring(uint32_t capacity) {
-  size_t bytes = sizeof(ThreadRing) + sizeof(EventRecord) * capacity;
+ThreadRing* map_ring(RingSize size) {
+  size.max = std::max(size.max, size.initial);
+  size_t bytes = sizeof(ThreadRing) + sizeof(EventRecord) * size.max;
   void* memory = map_zeroed(bytes);
   if (memory == nullptr) return nullptr;
   auto* ring = new (memory) ThreadRing();
-  ring->capacity = capacity;
+  ring->capacity.store(size.initial, std::memory_order_relaxed);
+  ring->max_capacity = size.max;
   ring->records = reinterpret_cast<EventRecord*>(static_cast<char*>(memory) + sizeof(ThreadRing));
   ring->mapped_bytes = bytes;
   return ring;
@@ -47,11 +49,12 @@ uint32_t next_thread_id() {
   return g_next_thread_id.fetch_add(1, std::memory_order_relaxed);
 }
 
-ThreadRing* acquire_ring(uint32_t capacity, pid_t tid, uint64_t now_ns) {
+ThreadRing* acquire_ring(RingSize size, pid_t tid, uint64_t now_ns) {
   ThreadRing* ring = nullptr;
   for (ThreadRing* r = ring_list_head(); r != nullptr; r = r->next) {
     int expected = static_cast<int>(RingState::kFree);
-    if (r->capacity == capacity &&
+    // A reused ring keeps the capacity it grew to: its pages are resident.
+    if (r->max_capacity == std::max(size.max, size.initial) &&
         r->state.compare_exchange_strong(expected, static_cast<int>(RingState::kActive),
                                          std::memory_order_acquire)) {
       ring = r;
@@ -60,7 +63,7 @@ ThreadRing* acquire_ring(uint32_t capacity, pid_t tid, uint64_t now_ns) {
   }
   bool fresh = ring == nullptr;
   if (fresh) {
-    ring = map_ring(capacity);
+    ring = map_ring(size);
     if (ring == nullptr) return nullptr;
     ring->state.store(static_cast<int>(RingState::kActive), std::memory_order_relaxed);
   }
@@ -74,11 +77,11 @@ ThreadRing* acquire_ring(uint32_t capacity, pid_t tid, uint64_t now_ns) {
   return ring;
 }
 
-ThreadRing* shared_ring(uint32_t capacity) {
+ThreadRing* shared_ring(RingSize size) {
   if (ThreadRing* ring = __atomic_load_n(&g_shared_ring, __ATOMIC_ACQUIRE)) return ring;
   SpinGuard guard(g_shared_ring_create_lock);
   if (g_shared_ring == nullptr) {
-    ThreadRing* ring = map_ring(capacity);
+    ThreadRing* ring = map_ring(size);
     if (ring == nullptr) return nullptr;
     ring->state.store(static_cast<int>(RingState::kShared), std::memory_order_relaxed);
     ring->thread_id = next_thread_id();
@@ -96,8 +99,14 @@ void wake_writer() {
     syscall(SYS_futex, &signal.pending, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
-void wait_for_ring_space(ThreadRing* ring, uint64_t head) {
+uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head) {
   agent_counters().backpressure_waits.fetch_add(1, std::memory_order_relaxed);
+  const uint32_t capacity = ring->capacity.load(std::memory_order_relaxed);
+  // Growing needs an empty ring: slot i of a ring of capacity c is i mod c,
+  // so the events waiting would move. The writer drains a full ring whole in
+  // one pass, so waiting for empty costs little more than waiting for room.
+  const bool grow = capacity < ring->max_capacity;
+  const uint64_t waiting_limit = grow ? 1 : capacity;  // wait while this many wait
   // Back-pressure: the writer drains rings far faster than threads fill
   // them, so a short sleep is enough and costs nothing in the common case.
   // The writer hands a page's slots back as soon as it has copied them, so
@@ -105,16 +114,20 @@ void wait_for_ring_space(ThreadRing* ring, uint64_t head) {
   // (a 50 µs sleep lasts 100 µs or more with the kernel's timer slack).
   wake_writer();
   for (int spin = 0; spin < 2000; ++spin) {
-    if (head - ring->tail.load(std::memory_order_acquire) < ring->capacity) break;
+    if (head - ring->tail.load(std::memory_order_acquire) < waiting_limit) break;
     cpu_relax();
   }
-  while (head - ring->tail.load(std::memory_order_acquire) >= ring->capacity) {
+  while (head - ring->tail.load(std::memory_order_acquire) >= waiting_limit) {
     wake_writer();
     if (!writer_running()) start_writer_early();
     struct timespec pause = {0, 50 * 1000};
     nanosleep(&pause, nullptr);
   }
   ring->tail_seen = ring->tail.load(std::memory_order_acquire);
+  if (!grow) return capacity;
+  // Published by push_event's release store of `head`.
+  ring->capacity.store(capacity * 2, std::memory_order_relaxed);
+  return capacity * 2;
 }
 
 void reset_rings_in_child(ThreadRing* keep) {
@@ -140,7 +153,8 @@ uint64_t lowest_waiting_seq_except(const ThreadRing* ring) {
     if (++scanned > kMaxRingsScanned) return 0;
     const uint64_t tail = other->tail.load(std::memory_order_relaxed);
     if (tail < other->head.load(std::memory_order_acquire))
-      lowest = std::min(lowest, other->records[tail & (other->capacity - 1)].seq);
+      lowest = std::min(
+          lowest, other->records[tail & (other->capacity.load(std::memory_order_relaxed) - 1)].seq);
   }
   return lowest;
 }

@@ -3,6 +3,14 @@
 // a plain store and one release store of `head`. A full ring makes its thread
 // wait for the writer (back-pressure): events are never dropped.
 //
+// A ring starts at MEMTIDE_RING_EVENTS slots and doubles, up to
+// MEMTIDE_RING_MAX_EVENTS, each time its thread has to wait: the writer
+// pauses now and then (a page to compress, a commit, a WAL checkpoint), and a
+// thread allocating millions of times a second fills a small ring in those
+// pauses. Its slots are mapped for the largest size up front, so growing
+// moves nothing; pages of slots never used are never touched, and a thread
+// that never outpaces the writer costs no more than the starting size.
+//
 // Rings are registered once in a lock-free list that only grows; a ring whose
 // thread exited is drained by the writer and then reused by a new thread.
 #pragma once
@@ -44,8 +52,13 @@ struct alignas(64) ThreadRing {
   uint64_t tail_seen = 0;
   alignas(64) std::atomic<uint64_t> tail{0};  // written by the writer
   alignas(64) std::atomic<int> state{0};
-  uint32_t capacity = 0;   // power of two
-  uint32_t thread_id = 0;  // threads.id in the trace
+  // Slots in use, a power of two. Changed only by the producer, while the
+  // ring is empty, before the release store of `head` that publishes the
+  // next event: a consumer that reads it after an acquire load of `head`
+  // finds the capacity the events it can see were stored with.
+  std::atomic<uint32_t> capacity{0};
+  uint32_t max_capacity = 0;  // slots mapped: the most `capacity` can grow to
+  uint32_t thread_id = 0;     // threads.id in the trace
   pid_t tid = 0;
   uint64_t start_time_ns = 0;
   uint64_t end_time_ns = 0;
@@ -69,25 +82,33 @@ struct alignas(64) ThreadRing {
 // The registry of all rings. Producers and the writer walk it without locks.
 ThreadRing* ring_list_head();
 
+// Slots of a new ring: it starts with `initial` and may grow to `max`
+// (powers of two, max >= initial).
+struct RingSize {
+  uint32_t initial;
+  uint32_t max;
+};
+
 // A ring for the calling thread (reusing a free one), or null when out of memory.
-ThreadRing* acquire_ring(uint32_t capacity, pid_t tid, uint64_t now_ns);
+ThreadRing* acquire_ring(RingSize size, pid_t tid, uint64_t now_ns);
 // The one ring shared by threads that already ran their exit handler.
-ThreadRing* shared_ring(uint32_t capacity);
+ThreadRing* shared_ring(RingSize size);
 // A fresh thread id for the trace (threads.id).
 uint32_t next_thread_id();
 
 // Ask the writer to drain (cheap when it is already awake).
 void wake_writer();
-// Slow path of push_event: the ring is full, wait for the writer.
-void wait_for_ring_space(ThreadRing* ring, uint64_t head);
+// Slow path of push_event: the ring is full, wait for the writer (and grow
+// the ring while it is below its maximum). Returns the capacity to use.
+uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head);
 
 // Appends an event; waits while the ring is full. Inline: it runs on every event.
 inline void push_event(ThreadRing* ring, const EventRecord& event) {
-  const uint64_t capacity = ring->capacity;
+  uint64_t capacity = ring->capacity.load(std::memory_order_relaxed);
   const uint64_t head = ring->head.load(std::memory_order_relaxed);
   if (__builtin_expect(head - ring->tail_seen >= capacity, 0)) {
     ring->tail_seen = ring->tail.load(std::memory_order_acquire);
-    if (head - ring->tail_seen >= capacity) wait_for_ring_space(ring, head);
+    if (head - ring->tail_seen >= capacity) capacity = wait_for_ring_space(ring, head);
   }
   ring->records[head & (capacity - 1)] = event;
   ring->head.store(head + 1, std::memory_order_release);

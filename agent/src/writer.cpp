@@ -372,11 +372,12 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
   uint64_t tail = ring->tail.load(std::memory_order_relaxed);
   // A small ring (MEMTIDE_RING_EVENTS) wakes the writer at half full, so half
   // of it counts as a full batch.
-  const uint64_t full_batch = std::min<uint64_t>(kBatchEvents, ring->capacity / 2);
+  const uint64_t capacity = ring->capacity.load(std::memory_order_relaxed);  // after `head`
+  const uint64_t full_batch = std::min<uint64_t>(kBatchEvents, capacity / 2);
   if (head != tail && (whole || head - tail >= full_batch)) {
     if (!ring->row_written) write_thread_row(ring);
     const uint64_t elsewhere = options().leak_scan ? lowest_waiting_seq_except(ring) : 0;
-    const uint64_t mask = ring->capacity - 1;
+    const uint64_t mask = capacity - 1;
     const uint32_t time_unit = static_cast<uint32_t>(options().time_resolution_ns);
     PendingPage& page = pending_.page_for(ring);
     while (tail < head) {
@@ -440,7 +441,9 @@ void Writer::drain_rings(bool whole) {
     ring->head_seen = head;
     const uint64_t tail = ring->tail.load(std::memory_order_relaxed);
     if (tail < ring->head.load(std::memory_order_acquire))
-      drained_below = std::min(drained_below, ring->records[tail & (ring->capacity - 1)].seq);
+      drained_below =
+          std::min(drained_below,
+                   ring->records[tail & (ring->capacity.load(std::memory_order_relaxed) - 1)].seq);
   }
   if (options().leak_scan) live_set().end_cycle(drained_below);
 }

@@ -34,7 +34,8 @@ std::string check_range(const char* env, uint64_t v) {
   auto is = [env](const char* name) { return std::strcmp(env, name) == 0; };
   if (is("MEMTIDE_STACK_DEPTH") && v > 256) return "at most 256 frames";
   if (is("MEMTIDE_COMMIT_MS") && (v < 10 || v > 10000)) return "between 10 and 10000";
-  if (is("MEMTIDE_RING_EVENTS") && (v < 1024 || v > 1048576 || (v & (v - 1)) != 0))
+  if ((is("MEMTIDE_RING_EVENTS") || is("MEMTIDE_RING_MAX_EVENTS")) &&
+      (v < 1024 || v > 1048576 || (v & (v - 1)) != 0))
     return "a power of two between 1024 and 1048576";
   if (is("MEMTIDE_TIME_RESOLUTION_NS") && (v < 1 || v > 1000000000))
     return "between 1 and 1000000000";

@@ -34,9 +34,11 @@ TEST(Options, ParsesEveryType) {
                      {"MEMTIDE_STACK_DEPTH", "12"},
                      {"MEMTIDE_FOLLOW", "off"},
                      {"MEMTIDE_FREE_STACKS", "YES"},
-                     {"MEMTIDE_RING_EVENTS", "4096"}},
+                     {"MEMTIDE_RING_EVENTS", "4096"},
+                     {"MEMTIDE_RING_MAX_EVENTS", "131072"}},
                     errors);
   EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(o.ring_max_events, 131072u);
   EXPECT_EQ(o.output, "/tmp/x.db");
   EXPECT_EQ(o.stack_depth, 12u);
   EXPECT_FALSE(o.follow);
@@ -50,18 +52,22 @@ TEST(Options, InvalidValuesKeepDefaultsAndSayWhy) {
                      {"MEMTIDE_RING_EVENTS", "5000"},
                      {"MEMTIDE_FOLLOW", "maybe"},
                      {"MEMTIDE_COMMIT_MS", "5"},
-                     {"MEMTIDE_OUTPUT", ""}},
+                     {"MEMTIDE_OUTPUT", ""},
+                     {"MEMTIDE_RING_MAX_EVENTS", "2097152"}},
                     errors);
   EXPECT_EQ(o.stack_depth, 64u);
   EXPECT_EQ(o.ring_events, 16384u);
+  EXPECT_EQ(o.ring_max_events, 65536u);
   EXPECT_TRUE(o.follow);
   EXPECT_EQ(o.commit_ms, 100u);
   EXPECT_EQ(o.output, "memtide.db");
-  ASSERT_EQ(errors.size(), 5u);
+  ASSERT_EQ(errors.size(), 6u);
   std::string all;
   for (auto& e : errors) all += e + "\n";
   EXPECT_NE(all.find("MEMTIDE_STACK_DEPTH='deep': expected a whole number"), std::string::npos);
   EXPECT_NE(all.find("MEMTIDE_RING_EVENTS='5000': expected a power of two"), std::string::npos);
+  EXPECT_NE(all.find("MEMTIDE_RING_MAX_EVENTS='2097152': expected a power of two"),
+            std::string::npos);
   EXPECT_NE(all.find("MEMTIDE_FOLLOW='maybe'"), std::string::npos);
   EXPECT_NE(all.find("MEMTIDE_COMMIT_MS='5': expected between 10 and 10000"), std::string::npos);
   EXPECT_NE(all.find("MEMTIDE_OUTPUT='': must not be empty"), std::string::npos);
