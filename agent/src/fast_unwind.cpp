@@ -1,6 +1,8 @@
 #include "fast_unwind.h"
 
 #include <link.h>
+#include <sys/auxv.h>
+#include <sys/mman.h>
 
 #include <atomic>
 #include <cstring>
@@ -282,6 +284,10 @@ const uint8_t* eh_frame_hdr_for(uint64_t pc) {
   return nullptr;
 }
 
+// Rules read from unwind tables so far: release_unwind_table_pages() has
+// nothing to do while it has not changed.
+std::atomic<uint64_t> g_tables_read{0};
+
 // Slow path: the rule for a return address seen for the first time.
 __attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
   SpinGuard guard(g_miss_lock);
@@ -291,7 +297,10 @@ __attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
   // A table key holds 48 bits; no user-space code lies above them.
   if (ra > 1 && ra >> 48 == 0) {
     // The call may be the function's last instruction: look up the call itself.
-    if (const uint8_t* hdr = eh_frame_hdr_for(ra - 1)) rule = rule_from_eh_frame(hdr, ra - 1);
+    if (const uint8_t* hdr = eh_frame_hdr_for(ra - 1)) {
+      rule = rule_from_eh_frame(hdr, ra - 1);
+      g_tables_read.fetch_add(1, std::memory_order_relaxed);
+    }
     remember_rule(ra, rule);
   }
   return rule;
@@ -484,6 +493,48 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
   return static_cast<int>(count);
 }
 
+namespace {
+
+// Drops the process's mappings of one object's unwind-table pages: from the
+// page of .eh_frame_hdr to the end of the read-only segment holding it, where
+// .eh_frame and .gcc_except_table follow it. Runs inside dl_iterate_phdr,
+// whose lock keeps the object from being unmapped meanwhile, so the range is
+// still that object's file-backed, never-written mapping: MADV_DONTNEED then
+// only unmaps pages that the page cache keeps, and a later read (memtide's
+// or the program's own exception handling) maps them again.
+int release_object_table_pages(dl_phdr_info* info, size_t, void* vdso) {
+  if (info->dlpi_addr == reinterpret_cast<uintptr_t>(vdso)) return 0;  // not file-backed
+  uint64_t hdr = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i)
+    if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+      hdr = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+  if (hdr == 0) return 0;
+  const uint64_t page = 4096;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    const uint64_t begin = info->dlpi_addr + ph.p_vaddr;
+    if (ph.p_type != PT_LOAD || hdr < begin || hdr >= begin + ph.p_memsz) continue;
+    // A writable segment (or one with zero-filled memory) may hold data the
+    // program wrote: never touched.
+    if ((ph.p_flags & PF_W) || ph.p_filesz != ph.p_memsz) return 0;
+    const uint64_t from = hdr & ~(page - 1);
+    const uint64_t to = (begin + ph.p_memsz + page - 1) & ~(page - 1);
+    madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+    return 0;
+  }
+  return 0;
+}
+
+}  // namespace
+
+void release_unwind_table_pages() {
+  static uint64_t released_at = 0;  // g_tables_read at the last release
+  const uint64_t read = g_tables_read.load(std::memory_order_relaxed);
+  if (read == released_at) return;
+  released_at = read;
+  dl_iterate_phdr(release_object_table_pages, reinterpret_cast<void*>(getauxval(AT_SYSINFO_EHDR)));
+}
+
 void forget_frame_rules() {
   SpinGuard guard(g_miss_lock);
   if (WordTable* table = g_rules.load(std::memory_order_relaxed))
@@ -515,6 +566,7 @@ namespace memtide::agent {
 int fast_unwind(UnwindHistory*, uint64_t*, uint32_t, const uint64_t**, UnwindStats*) {
   return -1;
 }
+void release_unwind_table_pages() {}
 void forget_frame_rules() {}
 void frame_rules_lock_for_fork() {}
 void frame_rules_unlock_after_fork() {}

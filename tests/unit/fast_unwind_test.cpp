@@ -4,13 +4,17 @@
 // functions, threads, stale histories and dropped rules.
 #include "fast_unwind.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
+#include <link.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 #define UNW_LOCAL_ONLY
 #include <libunwind.h>
 
+#include <cstring>
 #include <memory>
 #include <thread>
 #include <vector>
@@ -228,6 +232,71 @@ TEST_F(FastUnwindWithHistory, KeepsWorkingAfterTheRulesAreForgotten) {
   forget_frame_rules();
   expect_same(recurse_framed(12));
   expect_same(recurse_framed(13));
+}
+
+// The unwind-table header of the object holding `code`.
+const uint8_t* eh_frame_hdr_of(const void* code) {
+  struct Search {
+    uintptr_t code;
+    const uint8_t* hdr;
+  } search{reinterpret_cast<uintptr_t>(code), nullptr};
+  dl_iterate_phdr(
+      [](dl_phdr_info* info, size_t, void* arg) {
+        auto* s = static_cast<Search*>(arg);
+        bool holds = false;
+        const uint8_t* hdr = nullptr;
+        for (int i = 0; i < info->dlpi_phnum; ++i) {
+          const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+          const uintptr_t begin = info->dlpi_addr + ph.p_vaddr;
+          if (ph.p_type == PT_LOAD && s->code >= begin && s->code < begin + ph.p_memsz)
+            holds = true;
+          if (ph.p_type == PT_GNU_EH_FRAME)
+            hdr = reinterpret_cast<const uint8_t*>(info->dlpi_addr + ph.p_vaddr);
+        }
+        if (holds) s->hdr = hdr;
+        return holds ? 1 : 0;
+      },
+      &search);
+  return search.hdr;
+}
+
+// Whether the page holding `address` is mapped in this process (bit 63 of
+// its /proc/self/pagemap entry; reading it does not touch the page).
+bool page_present(const void* address) {
+  const int fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return true;
+  uint64_t entry = 0;
+  const off_t offset = static_cast<off_t>(reinterpret_cast<uintptr_t>(address) / 4096 * 8);
+  const bool read_ok = pread(fd, &entry, sizeof(entry), offset) == sizeof(entry);
+  close(fd);
+  return !read_ok || (entry >> 63) != 0;
+}
+
+int g_written_global = 1;  // in a writable segment: release must leave it alone
+
+TEST(FastUnwindTablePages, ReleasedPagesAreReadAgainAndDataIsUntouched) {
+  const uint8_t* hdr = eh_frame_hdr_of(reinterpret_cast<const void*>(&capture_here));
+  ASSERT_NE(hdr, nullptr);
+  g_written_global = 42;
+  forget_frame_rules();
+  expect_same(recurse_framed(5));  // reads this binary's unwind tables again
+  uint8_t saved[64];
+  std::memcpy(saved, hdr, sizeof(saved));
+  ASSERT_TRUE(page_present(hdr));
+
+  release_unwind_table_pages();
+  EXPECT_FALSE(page_present(hdr)) << "the unwind-table page is still mapped";
+  EXPECT_TRUE(page_present(&g_written_global));
+  EXPECT_EQ(g_written_global, 42);
+  EXPECT_EQ(std::memcmp(saved, hdr, sizeof(saved)), 0);  // mapped again from the file
+
+  // Nothing read since: a second call leaves the pages that are mapped now.
+  release_unwind_table_pages();
+  EXPECT_TRUE(page_present(hdr));
+  // Rules learned from the released tables still come out right.
+  forget_frame_rules();
+  expect_same(recurse_framed(7));
+  expect_same(recurse_frameless(7, 3));
 }
 
 TEST(FastUnwindThreads, EachThreadsHistoryGivesItsOwnStack) {
