@@ -4,6 +4,7 @@
 #include <sys/auxv.h>
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstring>
 
@@ -338,6 +339,58 @@ bool depends_on_rbp(const UnwindHistory::Buffer& b, uint32_t j) {
   return !b.ended;
 }
 
+// Frame n of `out` has the registers of frame j of `prev`: re-reads the words
+// prev's walk read from frame j on while they match (or until `max_frames`),
+// then copies the frames they confirm. Returns how many it copied; frame
+// n + copied is the last one taken, its step fields still to be set.
+//
+// Checking first and copying after keeps the loop to loads and compares: a
+// loop that also stored six fields a frame ran short of registers and
+// spilled, and was the largest part of a capture on the Python churn.
+__attribute__((noinline, no_sanitize("address"))) uint32_t reuse_frames(
+    const UnwindHistory::Buffer& prev, const uint32_t j0, UnwindHistory::Buffer& out,
+    const uint32_t n0, uint32_t max_frames) {
+  // Steps j -> j + 1 exist up to prev.count - 1; frame n + 1 must stay below max_frames.
+  const uint32_t last_j = std::min(prev.count - 1, j0 + (max_frames - 1 - n0));
+  // rbp as this stack has it differs from prev's where no later step reads
+  // it (rbp holding data in code without frame pointers): then rbp is
+  // followed frame by frame below instead of copied.
+  bool same_rbp = out.bp[n0] == prev.bp[j0];
+  uint32_t j = j0;
+  for (; j < last_j; ++j) {
+    const uint64_t next_sp = prev.sp[j + 1];
+    const uint64_t cfa_slot = prev.cfa_slot[j];
+    if (cfa_slot != 0 && load(cfa_slot) != next_sp) break;
+    if (load(next_sp - 8) != prev.ip[j + 1]) break;
+    const uint64_t rbp_slot = prev.rbp_slot[j];
+    if (rbp_slot != 0 && load(rbp_slot) != prev.bp[j + 1]) {
+      if (depends_on_rbp(prev, j + 1)) break;
+      same_rbp = false;
+    }
+  }
+  const uint32_t copied = j - j0;
+  // Frames n0 + 1 .. n0 + copied are prev's j0 + 1 .. j, and so are the
+  // steps into them.
+  std::memcpy(out.ip + n0 + 1, prev.ip + j0 + 1, copied * sizeof(uint64_t));
+  std::memcpy(out.sp + n0 + 1, prev.sp + j0 + 1, copied * sizeof(uint64_t));
+  std::memcpy(out.rbp_slot + n0, prev.rbp_slot + j0, copied * sizeof(uint64_t));
+  std::memcpy(out.cfa_slot + n0, prev.cfa_slot + j0, copied * sizeof(uint64_t));
+  std::memcpy(out.step_bits + n0, prev.step_bits + j0, copied);
+  if (same_rbp) {
+    std::memcpy(out.bp + n0 + 1, prev.bp + j0 + 1, copied * sizeof(uint64_t));
+  } else {
+    uint64_t bp = out.bp[n0];
+    for (uint32_t k = 0; k < copied; ++k) {
+      if (const uint64_t rbp_slot = prev.rbp_slot[j0 + k]) bp = load(rbp_slot);
+      out.bp[n0 + k + 1] = bp;
+    }
+  }
+  const uint32_t n = n0 + copied;
+  out.rbp_slot[n] = out.cfa_slot[n] = 0;
+  out.step_bits[n] = 0;
+  return copied;
+}
+
 }  // namespace
 
 __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory* history,
@@ -391,31 +444,11 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
           (prev->bp[cursor] == bp || !depends_on_rbp(*prev, cursor))) {
         // Same registers as a frame of the previous stack: re-read the words
         // its walk read from here on, and keep its frames while they match.
-        uint32_t j = cursor;
         joined_at_top = n == 0 && cursor == 0;
-        for (; j + 1 < prev->count && n + 1 < max_frames; ++j) {
-          const uint64_t next_sp = prev->sp[j + 1];
-          if (prev->cfa_slot[j] != 0 && load(prev->cfa_slot[j]) != next_sp) break;
-          if (load(next_sp - 8) != prev->ip[j + 1]) break;
-          // rbp as this stack has it: kept from frame j, or the saved word,
-          // which may differ from the previous stack's where no later step
-          // reads it (rbp holding data in code without frame pointers).
-          uint64_t next_bp = out->bp[n];
-          if (prev->rbp_slot[j] != 0) {
-            next_bp = load(prev->rbp_slot[j]);
-            if (next_bp != prev->bp[j + 1] && depends_on_rbp(*prev, j + 1)) break;
-          }
-          out->rbp_slot[n] = prev->rbp_slot[j];
-          out->cfa_slot[n] = prev->cfa_slot[j];
-          out->step_bits[n] = prev->step_bits[j];
-          ++n;
-          ips[n] = prev->ip[j + 1];
-          out->sp[n] = next_sp;
-          out->bp[n] = next_bp;
-          out->rbp_slot[n] = out->cfa_slot[n] = 0;
-          out->step_bits[n] = 0;
-          ++reused;
-        }
+        const uint32_t copied = reuse_frames(*prev, cursor, *out, n, max_frames);
+        const uint32_t j = cursor + copied;
+        n += copied;
+        reused += copied;
         if (j + 1 == prev->count && prev->ended) {
           out->step_bits[n] = prev->step_bits[j];
           shared_tail = prev->count - cursor;
