@@ -180,7 +180,7 @@ bool ensure_room(std::atomic<Table*>& current, size_t used, Reinsert reinsert) {
   Table* table = current.load(std::memory_order_relaxed);
   if (table != nullptr && (used + 1) * 4 <= table->capacity() * 3) return true;
   const uint32_t bits = table == nullptr ? 12 : table->bits + 1;
-  auto* grown = static_cast<Table*>(map_zeroed(Table::bytes_for(bits)));
+  auto* grown = static_cast<Table*>(map_zeroed_random_access(Table::bytes_for(bits)));
   if (grown == nullptr) return false;
   grown->bits = bits;
   if (table != nullptr)

@@ -43,7 +43,7 @@ LiveSet::Entry* LiveSet::find_slot(uint64_t address) {
 
 bool LiveSet::grow() {
   const uint64_t capacity = capacity_ == 0 ? 4096 : capacity_ * 2;
-  auto* table = static_cast<Entry*>(map_zeroed(capacity * sizeof(Entry)));
+  auto* table = static_cast<Entry*>(map_zeroed_random_access(capacity * sizeof(Entry)));
   if (table == nullptr) return false;
   Entry* old = table_;
   const uint64_t old_capacity = capacity_;

@@ -35,6 +35,13 @@ void* map_zeroed(size_t bytes) {
   return reinterpret_cast<void*>(r);
 }
 
+void* map_zeroed_random_access(size_t bytes) {
+  void* p = map_zeroed(bytes);
+  constexpr size_t kHugePage = size_t(2) << 20;
+  if (p != nullptr && bytes >= kHugePage) madvise(p, bytes, MADV_HUGEPAGE);
+  return p;
+}
+
 void unmap(void* p, size_t bytes) {
   const uint64_t begin = reinterpret_cast<uint64_t>(p);
   const uint32_t n = own_mapping_count();

@@ -10,6 +10,11 @@
 namespace memtide::agent {
 
 void* map_zeroed(size_t bytes);
+// The same, for a table read at random addresses that is mostly touched
+// anyway (a hash index): asks for transparent huge pages, where the kernel
+// gives them on request (THP "madvise" mode, Debian's default), so that
+// probing a table of many megabytes stops costing a TLB miss per probe.
+void* map_zeroed_random_access(size_t bytes);
 void unmap(void* p, size_t bytes);
 
 struct OwnMapping {

@@ -200,7 +200,7 @@ uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
 bool StackTable::grow_index() {
   size_t capacity = index_capacity_ ? index_capacity_ + index_capacity_ / 2 : 4 * kIndexGranule;
   capacity = (capacity + kIndexGranule - 1) / kIndexGranule * kIndexGranule;
-  auto* slots = static_cast<uint32_t*>(map_zeroed(capacity * sizeof(uint32_t)));
+  auto* slots = static_cast<uint32_t*>(map_zeroed_random_access(capacity * sizeof(uint32_t)));
   if (slots == nullptr) return false;
   // Every node is in the index once: walking the nodes in id order reads
   // them sequentially, where walking the old slots read each node at random
