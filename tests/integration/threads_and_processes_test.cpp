@@ -207,6 +207,7 @@ TEST(Processes, TracingASqliteProgramDoesNotDeadlock) {
   std::string db = scratch_dir("sqlite_shell") + "/run.db";
   RunOptions options;
   options.env["MEMTIDE_RING_EVENTS"] = "1024";
+  options.env["MEMTIDE_RING_MAX_EVENTS"] = "1024";  // kept tiny: no growing out of the waits
   options.timeout_ms = 120000;
   RunResult run = run_traced(
       db,
