@@ -18,6 +18,31 @@ std::atomic<ThreadRing*> g_rings{nullptr};
 std::atomic<uint32_t> g_next_thread_id{1};
 ThreadRing* g_shared_ring = nullptr;
 SpinLock g_shared_ring_create_lock;
+// Bytes that rings may add by growing, all threads together: with many
+// threads outpacing the writer, every ring growing to its maximum would cost
+// the maximum per thread (32 threads, 128 MiB). Growth stops once the rings
+// have grown by this much; rings are never unmapped, so it is never given back.
+std::atomic<uint64_t> g_ring_growth_bytes{0};
+
+}  // namespace
+
+uint64_t ring_growth_bytes() {
+  return g_ring_growth_bytes.load(std::memory_order_relaxed);
+}
+
+namespace {
+
+// Takes the bytes a ring of `capacity` slots needs to double from the
+// process's growth budget; false when they are not left.
+bool reserve_growth(uint32_t capacity) {
+  const uint64_t bytes = uint64_t(capacity) * sizeof(EventRecord);
+  uint64_t used = g_ring_growth_bytes.load(std::memory_order_relaxed);
+  do {
+    if (used + bytes > kRingGrowthBudgetBytes) return false;
+  } while (
+      !g_ring_growth_bytes.compare_exchange_weak(used, used + bytes, std::memory_order_relaxed));
+  return true;
+}
 
 ThreadRing* map_ring(RingSize size) {
   size.max = std::max(size.max, size.initial);
@@ -105,7 +130,7 @@ uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head) {
   // Growing needs an empty ring: slot i of a ring of capacity c is i mod c,
   // so the events waiting would move. The writer drains a full ring whole in
   // one pass, so waiting for empty costs little more than waiting for room.
-  const bool grow = capacity < ring->max_capacity;
+  const bool grow = capacity < ring->max_capacity && reserve_growth(capacity);
   const uint64_t waiting_limit = grow ? 1 : capacity;  // wait while this many wait
   // Back-pressure: the writer drains rings far faster than threads fill
   // them, so a short sleep is enough and costs nothing in the common case.

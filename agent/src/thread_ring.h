@@ -9,7 +9,8 @@
 // thread allocating millions of times a second fills a small ring in those
 // pauses. Its slots are mapped for the largest size up front, so growing
 // moves nothing; pages of slots never used are never touched, and a thread
-// that never outpaces the writer costs no more than the starting size.
+// that never outpaces the writer costs no more than the starting size. All
+// rings together grow by at most kRingGrowthBudgetBytes.
 //
 // Rings are registered once in a lock-free list that only grows; a ring whose
 // thread exited is drained by the writer and then reused by a new thread.
@@ -98,6 +99,11 @@ uint32_t next_thread_id();
 
 // Ask the writer to drain (cheap when it is already awake).
 void wake_writer();
+// What rings may add by growing, all threads together (beyond that, a ring
+// stays at its size and its thread waits), and what they have added so far.
+inline constexpr uint64_t kRingGrowthBudgetBytes = uint64_t(24) << 20;
+uint64_t ring_growth_bytes();
+
 // Slow path of push_event: the ring is full, wait for the writer (and grow
 // the ring while it is below its maximum). Returns the capacity to use.
 uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head);

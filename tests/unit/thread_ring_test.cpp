@@ -92,6 +92,22 @@ TEST(ThreadRing, RingOfAThreadThatNeverWaitsKeepsItsStartingSize) {
   EXPECT_EQ(ring->capacity.load(), 1024u);
 }
 
+// Last of the growth tests: it spends the process's growth budget.
+TEST(ThreadRing, RingsStopGrowingWhenTheProcessGrowthBudgetIsSpent) {
+  ThreadRing* ring = acquire_ring({1024, 1u << 20}, 4, 0);
+  ASSERT_NE(ring, nullptr);
+  // Doubling from 1024 to 2^20 slots would add 64 MiB, past the budget.
+  std::vector<uint64_t> seqs = produce_and_drain(ring, 1200000, true);
+  ASSERT_EQ(seqs.size(), 1200000u);
+  for (uint64_t i = 0; i < seqs.size(); ++i) ASSERT_EQ(seqs[i], i + 1);
+  const uint32_t capacity = ring->capacity.load();
+  EXPECT_GT(capacity, 1024u);     // it grew while the budget lasted,
+  EXPECT_LT(capacity, 1u << 20);  // then stopped short of its maximum,
+  EXPECT_LE(ring_growth_bytes(), kRingGrowthBudgetBytes);
+  // because the next doubling did not fit.
+  EXPECT_GT(ring_growth_bytes() + uint64_t(capacity) * sizeof(EventRecord), kRingGrowthBudgetBytes);
+}
+
 TEST(ThreadRing, FreedRingsAreReusedWithFreshThreadIds) {
   ThreadRing* first = acquire_ring({2048, 2048}, 11, 5);
   uint32_t first_id = first->thread_id;
