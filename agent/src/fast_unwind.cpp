@@ -3,6 +3,7 @@
 #include <link.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
+#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -285,9 +286,58 @@ const uint8_t* eh_frame_hdr_for(uint64_t pc) {
   return nullptr;
 }
 
-// Rules read from unwind tables so far: release_unwind_table_pages() has
-// nothing to do while it has not changed.
-std::atomic<uint64_t> g_tables_read{0};
+// Drops the process's mappings of one object's unwind-table pages: from the
+// page of .eh_frame_hdr to the end of the read-only segment holding it, where
+// .eh_frame and .gcc_except_table follow it. Runs inside dl_iterate_phdr,
+// whose lock keeps the object from being unmapped meanwhile, so the range is
+// still that object's file-backed, never-written mapping: MADV_DONTNEED then
+// only unmaps pages that the page cache keeps, and a later read (memtide's
+// or the program's own exception handling) maps them again.
+int release_object_table_pages(dl_phdr_info* info, size_t, void* vdso) {
+  if (info->dlpi_addr == reinterpret_cast<uintptr_t>(vdso)) return 0;  // not file-backed
+  uint64_t hdr = 0;
+  for (int i = 0; i < info->dlpi_phnum; ++i)
+    if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
+      hdr = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
+  if (hdr == 0) return 0;
+  const uint64_t page = 4096;
+  for (int i = 0; i < info->dlpi_phnum; ++i) {
+    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
+    const uint64_t begin = info->dlpi_addr + ph.p_vaddr;
+    if (ph.p_type != PT_LOAD || hdr < begin || hdr >= begin + ph.p_memsz) continue;
+    // A writable segment (or one with zero-filled memory) may hold data the
+    // program wrote: never touched.
+    if ((ph.p_flags & PF_W) || ph.p_filesz != ph.p_memsz) return 0;
+    const uint64_t from = hdr & ~(page - 1);
+    const uint64_t to = (begin + ph.p_memsz + page - 1) & ~(page - 1);
+    madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+    return 0;
+  }
+  return 0;
+}
+
+// Rules read from unwind tables since the last release of their pages, and
+// when the next release may be; guarded by g_miss_lock.
+uint64_t g_tables_read_since_release = 0;
+uint64_t g_next_release_ns = 0;
+constexpr uint64_t kReleaseIntervalNs = 100 * 1000 * 1000;
+
+// Under g_miss_lock. The release runs in the thread that read the tables,
+// not in the writer: dl_iterate_phdr takes the loader's lock, and a thread
+// allocating inside its own dl_iterate_phdr callback may wait for the writer
+// (a full ring) while holding it. This thread already takes that lock to find
+// the tables (eh_frame_hdr_for), and it is recursive.
+void release_table_pages_locked() {
+  if (g_tables_read_since_release == 0) return;
+  g_tables_read_since_release = 0;
+  dl_iterate_phdr(release_object_table_pages, reinterpret_cast<void*>(getauxval(AT_SYSINFO_EHDR)));
+}
+
+uint64_t monotonic_ns() {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
 
 // Slow path: the rule for a return address seen for the first time.
 __attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
@@ -300,7 +350,14 @@ __attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
     // The call may be the function's last instruction: look up the call itself.
     if (const uint8_t* hdr = eh_frame_hdr_for(ra - 1)) {
       rule = rule_from_eh_frame(hdr, ra - 1);
-      g_tables_read.fetch_add(1, std::memory_order_relaxed);
+      ++g_tables_read_since_release;
+      // At most every 100 ms: while a program loads, rules are read in
+      // bursts, and each release makes the next reads fault their pages in.
+      const uint64_t now = monotonic_ns();
+      if (now >= g_next_release_ns) {
+        release_table_pages_locked();
+        g_next_release_ns = now + kReleaseIntervalNs;
+      }
     }
     remember_rule(ra, rule);
   }
@@ -526,46 +583,9 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
   return static_cast<int>(count);
 }
 
-namespace {
-
-// Drops the process's mappings of one object's unwind-table pages: from the
-// page of .eh_frame_hdr to the end of the read-only segment holding it, where
-// .eh_frame and .gcc_except_table follow it. Runs inside dl_iterate_phdr,
-// whose lock keeps the object from being unmapped meanwhile, so the range is
-// still that object's file-backed, never-written mapping: MADV_DONTNEED then
-// only unmaps pages that the page cache keeps, and a later read (memtide's
-// or the program's own exception handling) maps them again.
-int release_object_table_pages(dl_phdr_info* info, size_t, void* vdso) {
-  if (info->dlpi_addr == reinterpret_cast<uintptr_t>(vdso)) return 0;  // not file-backed
-  uint64_t hdr = 0;
-  for (int i = 0; i < info->dlpi_phnum; ++i)
-    if (info->dlpi_phdr[i].p_type == PT_GNU_EH_FRAME)
-      hdr = info->dlpi_addr + info->dlpi_phdr[i].p_vaddr;
-  if (hdr == 0) return 0;
-  const uint64_t page = 4096;
-  for (int i = 0; i < info->dlpi_phnum; ++i) {
-    const ElfW(Phdr)& ph = info->dlpi_phdr[i];
-    const uint64_t begin = info->dlpi_addr + ph.p_vaddr;
-    if (ph.p_type != PT_LOAD || hdr < begin || hdr >= begin + ph.p_memsz) continue;
-    // A writable segment (or one with zero-filled memory) may hold data the
-    // program wrote: never touched.
-    if ((ph.p_flags & PF_W) || ph.p_filesz != ph.p_memsz) return 0;
-    const uint64_t from = hdr & ~(page - 1);
-    const uint64_t to = (begin + ph.p_memsz + page - 1) & ~(page - 1);
-    madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-    return 0;
-  }
-  return 0;
-}
-
-}  // namespace
-
 void release_unwind_table_pages() {
-  static uint64_t released_at = 0;  // g_tables_read at the last release
-  const uint64_t read = g_tables_read.load(std::memory_order_relaxed);
-  if (read == released_at) return;
-  released_at = read;
-  dl_iterate_phdr(release_object_table_pages, reinterpret_cast<void*>(getauxval(AT_SYSINFO_EHDR)));
+  SpinGuard guard(g_miss_lock);
+  release_table_pages_locked();
 }
 
 void forget_frame_rules() {

@@ -82,9 +82,9 @@ int fast_unwind(UnwindHistory* history, uint64_t* scratch, uint32_t max_frames,
 // The unwinder reads each object's unwind tables (.eh_frame_hdr, .eh_frame)
 // once per new return address and keeps what it learned in its rule table;
 // the file pages it read stay mapped in the program and count in its
-// resident set (17 MiB on the PyTorch benchmark). The writer calls this after
-// commits: it unmaps those pages again when rules were read since last time.
-// Only the writer thread calls it.
+// resident set (17 MiB on the PyTorch benchmark). The unwinder unmaps them
+// again itself, at most every 100 ms while it reads tables; this does it now
+// (when tables were read since the last time).
 void release_unwind_table_pages();
 
 // After dlclose: rules cached for code that was unloaded must not be used for

@@ -785,10 +785,7 @@ void Writer::run() {
         refresh_thread_names();
       }
       if (flushing || stopping) write_end(now);
-      if (commit_due) {
-        commit();
-        release_unwind_table_pages();
-      }
+      if (commit_due) commit();
       if (stopping)
         finalize();
       else if (flushing && control.end_reason.load() != nullptr)
