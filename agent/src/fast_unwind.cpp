@@ -3,12 +3,12 @@
 #include <link.h>
 #include <sys/auxv.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cstring>
 
+#include "event_clock.h"
 #include "frame_rules.h"
 #include "os_memory.h"
 #include "spin_lock.h"
@@ -333,12 +333,6 @@ void release_table_pages_locked() {
   dl_iterate_phdr(release_object_table_pages, reinterpret_cast<void*>(getauxval(AT_SYSINFO_EHDR)));
 }
 
-uint64_t monotonic_ns() {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
-}
-
 // Slow path: the rule for a return address seen for the first time.
 __attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
   SpinGuard guard(g_miss_lock);
@@ -353,7 +347,7 @@ __attribute__((noinline)) FrameRule learn_rule(uint64_t ra) {
       ++g_tables_read_since_release;
       // At most every 100 ms: while a program loads, rules are read in
       // bursts, and each release makes the next reads fault their pages in.
-      const uint64_t now = monotonic_ns();
+      const uint64_t now = monotonic_clock_ns();
       if (now >= g_next_release_ns) {
         release_table_pages_locked();
         g_next_release_ns = now + kReleaseIntervalNs;

@@ -178,8 +178,7 @@ uint64_t lowest_waiting_seq_except(const ThreadRing* ring) {
     if (++scanned > kMaxRingsScanned) return 0;
     const uint64_t tail = other->tail.load(std::memory_order_relaxed);
     if (tail < other->head.load(std::memory_order_acquire))
-      lowest = std::min(
-          lowest, other->records[tail & (other->capacity.load(std::memory_order_relaxed) - 1)].seq);
+      lowest = std::min(lowest, other->record_at(tail).seq);
   }
   return lowest;
 }

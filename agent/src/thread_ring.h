@@ -78,6 +78,13 @@ struct alignas(64) ThreadRing {
   bool stack_cache_follows_unwind = false;
   EventRecord* records = nullptr;
   size_t mapped_bytes = 0;
+
+  // The record with sequence index `index` (head and tail count records).
+  // For consumers after an acquire load of `head`, which makes `capacity`
+  // that of the records they can see.
+  const EventRecord& record_at(uint64_t index) const {
+    return records[index & (capacity.load(std::memory_order_relaxed) - 1)];
+  }
 };
 
 // The registry of all rings. Producers and the writer walk it without locks.

@@ -441,9 +441,7 @@ void Writer::drain_rings(bool whole) {
     ring->head_seen = head;
     const uint64_t tail = ring->tail.load(std::memory_order_relaxed);
     if (tail < ring->head.load(std::memory_order_acquire))
-      drained_below =
-          std::min(drained_below,
-                   ring->records[tail & (ring->capacity.load(std::memory_order_relaxed) - 1)].seq);
+      drained_below = std::min(drained_below, ring->record_at(tail).seq);
   }
   if (options().leak_scan) live_set().end_cycle(drained_below);
 }
