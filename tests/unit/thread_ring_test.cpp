@@ -15,8 +15,7 @@ namespace {
 uint64_t drain(ThreadRing* ring, std::vector<uint64_t>& seqs) {
   uint64_t head = ring->head.load(std::memory_order_acquire);
   uint64_t tail = ring->tail.load(std::memory_order_relaxed);
-  const uint64_t mask = ring->capacity.load(std::memory_order_relaxed) - 1;  // after `head`
-  for (; tail < head; ++tail) seqs.push_back(ring->records[tail & mask].seq);
+  for (; tail < head; ++tail) seqs.push_back(ring->record_at(tail).seq);
   ring->tail.store(tail, std::memory_order_release);
   return head;
 }
