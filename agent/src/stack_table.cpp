@@ -166,10 +166,16 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
       locked = true;
     }
     const uint32_t parent = id;
-    id = find_or_add(parent, ips[i]);
+    bool created = false;
+    id = find_or_add(parent, ips[i], &created);
     if (id == 0) break;
     if (edge != nullptr) *edge = StackCache::Edge{ips[i], parent, id};
     if (track) cache->last_nodes[i] = id;
+    if (created) {
+      // Below a node just created every frame is new as well: no lookup.
+      id = add_chain(id, ips, i, cache, track);
+      break;
+    }
   }
   if (locked) lock_.unlock();
   if (id == 0) return 0;
@@ -188,9 +194,9 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
   return id;
 }
 
-uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
+uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip, bool* created) {
   ip = StackNode::canonical(ip);
-  if ((index_used_ + 1) * 5 > index_capacity_ * 4 && !grow_index()) return 0;
+  if (!reserve_index(1)) return 0;
   const uint32_t tag = tag_of(parent, ip);
   for (size_t s = slot_of(parent, ip, index_capacity_);; s = s + 1 == index_capacity_ ? 0 : s + 1) {
     const uint32_t entry = index_[s];
@@ -200,6 +206,7 @@ uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
       if (index == UINT32_MAX) return 0;
       index_[s] = tag | (index + 1);
       ++index_used_;
+      *created = true;
       return index + 1;
     }
     if ((entry & ~kIdMask) != tag) continue;
@@ -209,16 +216,67 @@ uint32_t StackTable::find_or_add(uint32_t parent, uint64_t ip) {
   }
 }
 
+bool StackTable::reserve_index(size_t new_nodes) {
+  while ((index_used_ + new_nodes) * 5 > index_capacity_ * 4) {
+    if (!grow_index()) return false;
+  }
+  return true;
+}
+
+uint32_t StackTable::add_chain(uint32_t parent, const uint64_t* ips, uint32_t count,
+                               StackCache* cache, bool track) {
+  if (count == 0) return parent;
+  if (nodes_.size() + size_t{count} > kIdMask || !reserve_index(count)) return 0;
+  // Node k of the chain (frame ips[count - 1 - k]) gets id parent + 1 + k:
+  // ids are handed out in order under the lock. Its index slot is therefore
+  // known before the nodes exist, so the slots of the next nodes are fetched
+  // while this one is stored: a large trie's index misses the cache on every
+  // insertion, and one at a time those misses were most of adding a stack.
+  constexpr uint32_t kAhead = 8;
+  const size_t capacity = index_capacity_;
+  auto key_slot = [&](uint32_t k) {
+    return slot_of(parent + k, StackNode::canonical(ips[count - 1 - k]), capacity);
+  };
+  for (uint32_t k = 0; k < std::min(count, kAhead); ++k)
+    __builtin_prefetch(&index_[key_slot(k)], 1);
+  uint32_t id = parent;
+  for (uint32_t k = 0; k < count; ++k) {
+    if (k + kAhead < count) __builtin_prefetch(&index_[key_slot(k + kAhead)], 1);
+    const uint32_t i = count - 1 - k;
+    const uint64_t ip = StackNode::canonical(ips[i]);
+    const uint32_t index = nodes_.append(StackNode{ip, id});
+    if (index == UINT32_MAX) return 0;
+    const uint32_t child = index + 1;
+    // A new key cannot be in the index: the probe looks for a free slot only.
+    size_t s = slot_of(id, ip, capacity);
+    while (index_[s] != 0) s = s + 1 == capacity ? 0 : s + 1;
+    index_[s] = tag_of(id, ip) | child;
+    ++index_used_;
+    if (cache != nullptr) cache->edges[edge_slot(id, ips[i])] = StackCache::Edge{ips[i], id, child};
+    if (track) cache->last_nodes[i] = child;
+    id = child;
+  }
+  return id;
+}
+
 bool StackTable::grow_index() {
   size_t capacity = index_capacity_ ? index_capacity_ + index_capacity_ / 2 : 4 * kIndexGranule;
   capacity = (capacity + kIndexGranule - 1) / kIndexGranule * kIndexGranule;
   auto* slots = static_cast<uint32_t*>(map_zeroed_random_access(capacity * sizeof(uint32_t)));
   if (slots == nullptr) return false;
   // Every node is in the index once: walking the nodes in id order reads
-  // them sequentially, where walking the old slots read each node at random
-  // (a cache miss per node, most of the cost of growing a large trie).
+  // them sequentially, where walking the old slots read each node at random.
+  // The new slots are at random, so each is fetched a few nodes ahead.
   const uint32_t count = nodes_.size();
+  constexpr uint32_t kAhead = 16;
+  auto node_slot = [&](uint32_t id) {
+    const StackNode& n = node(id);
+    return slot_of(n.parent, n.ip(), capacity);
+  };
+  for (uint32_t id = 1; id <= std::min(count, kAhead); ++id)
+    __builtin_prefetch(&slots[node_slot(id)], 1);
   for (uint32_t id = 1; id <= count; ++id) {
+    if (id + kAhead <= count) __builtin_prefetch(&slots[node_slot(id + kAhead)], 1);
     const StackNode& n = node(id);
     const uint64_t ip = n.ip();
     size_t s = slot_of(n.parent, ip, capacity);

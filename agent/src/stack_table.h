@@ -102,7 +102,15 @@ class StackTable {
   void reset_lock_in_child() { lock_.reset(); }
 
  private:
-  uint32_t find_or_add(uint32_t parent, uint64_t ip);
+  // Sets *created when the node is new.
+  uint32_t find_or_add(uint32_t parent, uint64_t ip, bool* created);
+  // Appends ips[count-1] .. ips[0] as a path below `parent`, a node created
+  // by this call of intern(), and returns the last node's id (0 when out of
+  // memory or ids).
+  uint32_t add_chain(uint32_t parent, const uint64_t* ips, uint32_t count, StackCache* cache,
+                     bool track);
+  // Grows the index so that `new_nodes` more nodes fit under its load limit.
+  bool reserve_index(size_t new_nodes);
   bool grow_index();
 
   SpinLock lock_;

@@ -201,6 +201,51 @@ TEST(StackTable, CanonicalAddressesSurviveTheCompactNode) {
   EXPECT_EQ(unwind(table, first)[0], 0x1000ULL);
 }
 
+// Below a node that a call creates, every frame is new: those nodes are added
+// as one chain of consecutive ids without looking them up, across index
+// growth. Each is still findable, nothing is stored twice, and a later stack
+// that shares a chain's outer frames reuses its nodes.
+TEST(StackTable, NewInnerFramesBecomeOneChainThatLaterLookupsFind) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  constexpr uint32_t kStacks = 20000, kDepth = 40, kNewAt = 5;  // frames from the outermost
+  auto frames_of = [](uint32_t stack, uint64_t leaf) {
+    std::vector<uint64_t> frames(kDepth);
+    for (uint32_t r = 0; r < kDepth; ++r) {  // r: position from the outermost frame
+      frames[kDepth - 1 - r] = r < kNewAt ? 0x1000 + r : 0x500000 + 64 * uint64_t(r);
+    }
+    frames[kDepth - 1 - kNewAt] = 0x900000 + 16 * uint64_t(stack);  // the first new frame
+    frames[0] = leaf;
+    return frames;
+  };
+  std::vector<uint32_t> ids(kStacks);
+  for (uint32_t i = 0; i < kStacks; ++i) {
+    const uint32_t before = table.published_count();
+    const std::vector<uint64_t> frames = frames_of(i, 0x7000);
+    ids[i] = table.intern(frames.data(), kDepth, i % 2 ? cache : nullptr);
+    ASSERT_NE(ids[i], 0u);
+    const uint32_t added = table.published_count() - before;
+    ASSERT_EQ(added, i == 0 ? kDepth : kDepth - kNewAt) << i;
+    ASSERT_EQ(ids[i], table.published_count());  // the leaf is the chain's last node
+    for (uint32_t id = ids[i]; id > ids[i] - added + 1; --id)
+      ASSERT_EQ(table.node(id).parent, id - 1);
+    ASSERT_EQ(unwind(table, ids[i]), frames);
+  }
+  const uint32_t nodes = kDepth + (kStacks - 1) * (kDepth - kNewAt);
+  EXPECT_EQ(table.published_count(), nodes);
+  for (uint32_t i = 0; i < kStacks; ++i) {
+    const std::vector<uint64_t> frames = frames_of(i, 0x7000);
+    ASSERT_EQ(table.intern(frames.data(), kDepth, nullptr), ids[i]) << i;
+  }
+  // Another leaf under each chain: one new node, the rest found.
+  for (uint32_t i = 0; i < kStacks; i += 97) {
+    const std::vector<uint64_t> frames = frames_of(i, 0x7008);
+    const uint32_t id = table.intern(frames.data(), kDepth, nullptr);
+    EXPECT_EQ(table.node(id).parent, table.node(ids[i]).parent);
+  }
+  EXPECT_EQ(table.published_count(), nodes + (kStacks + 96) / 97);
+}
+
 // The shared index grows by half many times over (its capacities are not
 // powers of two): every node stays findable under the id it was given, and
 // no key is ever stored twice.
