@@ -33,10 +33,21 @@ inline size_t slot_of(uint32_t parent, uint64_t ip, size_t capacity) {
 // (the edge lookups were a fifth of the storm benchmark's capture cost).
 // A collision only costs a miss: entries are checked against their key.
 static_assert((StackCache::kEdges & (StackCache::kEdges - 1)) == 0);
-constexpr int kEdgeBits = __builtin_ctzll(StackCache::kEdges);
-inline size_t edge_slot(uint32_t parent, uint64_t ip) {
+constexpr uint32_t kAllEdgeBits = __builtin_ctzll(StackCache::kEdges);
+static_assert(kAllEdgeBits >= StackCache::kFirstEdgeBits);
+inline size_t edge_slot(uint32_t parent, uint64_t ip, const StackCache& cache) {
   const uint64_t key = (ip * 0x9e3779b97f4a7c15ULL) ^ (uint64_t(parent) * 0xc2b2ae3d27d4eb4fULL);
-  return static_cast<size_t>(key >> (64 - kEdgeBits));
+  return static_cast<size_t>(key >> (64 - StackCache::kFirstEdgeBits - cache.edge_bits_added));
+}
+
+// After a lookup in the shared index through `cache`. Entries stored before
+// the table grew sit where the wider slots no longer look: they only miss.
+inline void count_index_lookup(StackCache& cache) {
+  if (cache.index_lookups < StackCache::kEdgeGrowthLookups) {
+    if (++cache.index_lookups == StackCache::kEdgeGrowthLookups) {
+      cache.edge_bits_added = kAllEdgeBits - StackCache::kFirstEdgeBits;
+    }
+  }
 }
 
 constexpr uint32_t kIdBits = 24;
@@ -154,7 +165,7 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
   for (uint32_t i = depth - shared; i-- > 0;) {
     StackCache::Edge* edge = nullptr;
     if (cache != nullptr) {
-      edge = &cache->edges[edge_slot(id, ips[i])];
+      edge = &cache->edges[edge_slot(id, ips[i], *cache)];
       if (edge->child != 0 && edge->parent == id && edge->ip == ips[i]) {
         id = edge->child;
         if (track) cache->last_nodes[i] = id;
@@ -169,7 +180,10 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
     bool created = false;
     id = find_or_add(parent, ips[i], &created);
     if (id == 0) break;
-    if (edge != nullptr) *edge = StackCache::Edge{ips[i], parent, id};
+    if (edge != nullptr) {
+      *edge = StackCache::Edge{ips[i], parent, id};
+      count_index_lookup(*cache);
+    }
     if (track) cache->last_nodes[i] = id;
     if (created) {
       // Below a node just created every frame is new as well: no lookup.
@@ -252,7 +266,9 @@ uint32_t StackTable::add_chain(uint32_t parent, const uint64_t* ips, uint32_t co
     while (index_[s] != 0) s = s + 1 == capacity ? 0 : s + 1;
     index_[s] = tag_of(id, ip) | child;
     ++index_used_;
-    if (cache != nullptr) cache->edges[edge_slot(id, ips[i])] = StackCache::Edge{ips[i], id, child};
+    if (cache != nullptr) {
+      cache->edges[edge_slot(id, ips[i], *cache)] = StackCache::Edge{ips[i], id, child};
+    }
     if (track) cache->last_nodes[i] = child;
     id = child;
   }

@@ -72,14 +72,23 @@ struct StackCache {
   uint32_t prefix_depth;  // frames prefix_hash describes; 0 = none
   // Trie edges this thread used recently, (parent, ip) -> child: frames near
   // the root repeat across stacks, and a hit here needs neither the shared
-  // index (a cache miss or two in a large trie) nor its lock.
-  static constexpr size_t kEdges = 4096;
+  // index (a cache miss or two in a large trie) nor its lock. A thread uses
+  // the first kFirstEdges entries until it has looked up kEdgeGrowthLookups
+  // edges in the shared index, and all kEdges from then on: a thread that
+  // walks many distinct stacks (a compiler) keeps four times the edges,
+  // while the pages beyond the first 64 KiB of the other threads' tables are
+  // never touched.
+  static constexpr size_t kEdges = 16384;
+  static constexpr uint32_t kFirstEdgeBits = 12;
+  static constexpr uint32_t kEdgeGrowthLookups = 65536;
   struct Edge {
     uint64_t ip;
     uint32_t parent;
     uint32_t child;  // 0 = empty
   };
   Edge edges[kEdges];
+  uint32_t edge_bits_added;  // 0 at first, then log2(kEdges) - kFirstEdgeBits
+  uint32_t index_lookups;    // counted up to kEdgeGrowthLookups
 };
 
 class StackTable {

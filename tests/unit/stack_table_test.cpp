@@ -246,6 +246,34 @@ TEST(StackTable, NewInnerFramesBecomeOneChainThatLaterLookupsFind) {
   EXPECT_EQ(table.published_count(), nodes + (kStacks + 96) / 97);
 }
 
+// A thread's edge cache widens once the thread has looked up
+// kEdgeGrowthLookups edges in the shared index; the entries stored before
+// that only miss, and every stack still resolves to its own id.
+TEST(StackTable, EdgeCacheWidensAfterManyIndexLookupsAndStaysExact) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  constexpr uint32_t kStacks = StackCache::kEdgeGrowthLookups;  // one lookup each
+  std::vector<uint32_t> ids(kStacks);
+  for (uint32_t i = 0; i < kStacks; ++i) {
+    const uint64_t frames[] = {0x400000 + 16 * uint64_t(i), 0x300000};
+    ids[i] = table.intern(frames, 2, cache);
+    // The outer frame is found in the edge cache from the second stack on;
+    // the first stack's inner frame was added below a new node, unlooked.
+    ASSERT_EQ(cache->index_lookups, i + 1);
+    ASSERT_EQ(cache->edge_bits_added, i + 1 == kStacks ? 2u : 0u) << i;
+  }
+  const uint64_t next[] = {0x500000, 0x300000};
+  const uint32_t next_id = table.intern(next, 2, cache);
+  EXPECT_EQ(cache->index_lookups, kStacks);
+  EXPECT_EQ(table.published_count(), kStacks + 2);
+  for (uint32_t i = 0; i < kStacks; ++i) {
+    const uint64_t frames[] = {0x400000 + 16 * uint64_t(i), 0x300000};
+    ASSERT_EQ(table.intern(frames, 2, cache), ids[i]) << i;
+  }
+  EXPECT_EQ(table.intern(next, 2, cache), next_id);
+  EXPECT_EQ(table.published_count(), kStacks + 2);
+}
+
 // The shared index grows by half many times over (its capacities are not
 // powers of two): every node stays findable under the id it was given, and
 // no key is ever stored twice.
