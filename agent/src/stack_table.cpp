@@ -127,8 +127,12 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
   const bool few_new_frames = shared > 0 && depth - shared <= kFewNewFrames;
   FrameHashes hashes{};
   StackCache::Entry* entry = nullptr;
-  if (track) {
-    // Kept up even where unused, so that the next stack finds them current.
+  if (track && few_new_frames) {
+    // No hash is needed for this stack. The prefix hashes stay right for the
+    // frames it shares with the previous stack; a later stack that needs its
+    // hash hashes the frames beyond those.
+    cache->prefix_depth = std::min(cache->prefix_depth, shared);
+  } else if (track) {
     hashes = hash_frames(ips, depth, *cache, known_shared);
   } else if (cache != nullptr) {
     // A stack too deep to keep: what the cache holds of the previous stack no
@@ -284,20 +288,25 @@ bool StackTable::grow_index() {
   // them sequentially, where walking the old slots read each node at random.
   // The new slots are at random, so each is fetched a few nodes ahead.
   const uint32_t count = nodes_.size();
+  // A ring of the slots and tags computed ahead, each used kAhead nodes later.
   constexpr uint32_t kAhead = 16;
-  auto node_slot = [&](uint32_t id) {
+  struct Placed {
+    size_t slot;
+    uint32_t tag;
+  } ahead[kAhead];
+  auto place = [&](uint32_t id) {
     const StackNode& n = node(id);
-    return slot_of(n.parent, n.ip(), capacity);
+    const Placed placed{slot_of(n.parent, n.ip(), capacity), tag_of(n.parent, n.ip())};
+    __builtin_prefetch(&slots[placed.slot], 1);
+    return placed;
   };
-  for (uint32_t id = 1; id <= std::min(count, kAhead); ++id)
-    __builtin_prefetch(&slots[node_slot(id)], 1);
+  for (uint32_t id = 1; id <= std::min(count, kAhead); ++id) ahead[id % kAhead] = place(id);
   for (uint32_t id = 1; id <= count; ++id) {
-    if (id + kAhead <= count) __builtin_prefetch(&slots[node_slot(id + kAhead)], 1);
-    const StackNode& n = node(id);
-    const uint64_t ip = n.ip();
-    size_t s = slot_of(n.parent, ip, capacity);
+    const Placed placed = ahead[id % kAhead];
+    if (id + kAhead <= count) ahead[id % kAhead] = place(id + kAhead);
+    size_t s = placed.slot;
     while (slots[s] != 0) s = s + 1 == capacity ? 0 : s + 1;
-    slots[s] = tag_of(n.parent, ip) | id;
+    slots[s] = placed.tag | id;
   }
   if (index_ != nullptr) unmap(index_, index_capacity_ * sizeof(uint32_t));
   index_ = slots;
