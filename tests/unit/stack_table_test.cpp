@@ -106,6 +106,72 @@ TEST(StackTable, SharedOuterFramesResolveToTheRightStack) {
   }
 }
 
+// A stack that changes a few inner frames takes no hash, so the prefix
+// hashes no longer describe the frames beyond those it shares: a later stack
+// hashed through them must not borrow the older stack's outer frames, or a
+// third stack made of those outer frames and its inner ones would be found
+// in the whole-stack cache under the wrong id.
+TEST(StackTable, PrefixHashesSkippedForAFewNewFramesAreNotReusedBeyondTheShared) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  const uint64_t a[] = {0xa1, 0x02, 0x01};  // innermost first
+  const uint64_t b[] = {0xb2, 0xb1, 0x01};  // shares 1 with a: a few new frames
+  const uint64_t c[] = {0xc7, 0xc6, 0xc5, 0xc4, 0xc3, 0xc2, 0xc1, 0xb1, 0x01};  // 2 with b
+  const uint64_t d[] = {0xc7, 0xc6, 0xc5, 0xc4, 0xc3, 0xc2, 0xc1, 0x02, 0x01};  // 1 with c
+  table.intern(a, 3, cache);
+  table.intern(b, 3, cache, 1);
+  const uint32_t id_c = table.intern(c, 9, cache, 2);
+  EXPECT_EQ(unwind(table, id_c), std::vector<uint64_t>(c, c + 9));
+  const uint32_t id_d = table.intern(d, 9, cache, 1);
+  EXPECT_EQ(unwind(table, id_d), std::vector<uint64_t>(d, d + 9));
+  EXPECT_EQ(table.intern(c, 9, cache, 1), id_c);  // c again, through the cache
+}
+
+// The recorder's claim of shared outer frames, on a random walk of stacks
+// that change a few inner frames (no hash taken), many, or return to an
+// earlier stack (a whole-stack cache hit): every id must be that of its own
+// frames, so no hash may be built from another stack's outer frames.
+TEST(StackTable, KnownSharedFramesOnARandomWalkOfStacksResolveExactly) {
+  StackTable table;
+  StackCache* cache = new_cache();
+  uint64_t x = 977;
+  auto next = [&x] {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  };
+  std::vector<std::vector<uint64_t>> seen;
+  std::vector<uint64_t> previous;
+  for (int round = 0; round < 50000; ++round) {
+    std::vector<uint64_t> frames;  // innermost first
+    const uint64_t pick = next() % 8;
+    if (pick == 0 && !seen.empty()) {
+      frames = seen[next() % seen.size()];
+    } else {
+      frames = previous.empty() ? std::vector<uint64_t>{0x10, 0x20} : previous;
+      // Replace the innermost few (or many) frames; keep at least one outer.
+      const size_t replace = std::min(frames.size() - 1, size_t(pick < 6 ? next() % 4 : 8));
+      frames.erase(frames.begin(), frames.begin() + replace);
+      const size_t add = 1 + next() % (pick < 6 ? 4 : 12);
+      for (size_t i = 0; i < add; ++i) frames.insert(frames.begin(), 0x1000 + next() % 6);
+      if (frames.size() > 40) frames.resize(40);  // drops outer frames: a new outer part
+    }
+    uint32_t shared = 0;
+    while (shared < frames.size() && shared < previous.size() &&
+           frames[frames.size() - 1 - shared] == previous[previous.size() - 1 - shared])
+      ++shared;
+    const uint32_t claim = next() % 4 == 0 ? shared / 2 : shared;  // never more than true
+    const uint32_t id = table.intern(frames.data(), uint32_t(frames.size()), cache, claim);
+    ASSERT_EQ(unwind(table, id), frames) << "round " << round;
+    if (seen.size() < 64)
+      seen.push_back(frames);
+    else if (next() % 16 == 0)
+      seen[next() % 64] = frames;
+    previous = frames;
+  }
+}
+
 // Nodes keep 48 bits of an instruction pointer: every canonical address
 // comes back whole, the top of user space and the kernel half (the vsyscall
 // page some old binaries call through) alike.
