@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <new>
+#include <type_traits>
 
 namespace memtide::agent {
 namespace {
@@ -66,12 +67,11 @@ constexpr uint32_t kFewNewFrames = 6;
 
 }  // namespace
 
-StackTable& stack_table() {
-  // Never destroyed: frees in late static destructors still intern stacks.
-  alignas(StackTable) static unsigned char storage[sizeof(StackTable)];
-  static StackTable* table = new (storage) StackTable();
-  return *table;
-}
+// Constant-initialized, with no destructor to run: there from the first
+// allocation of the process to the last (frees in late static destructors
+// still intern stacks), and reached without a guard check on every event.
+static_assert(std::is_trivially_destructible_v<StackTable>);
+constinit StackTable g_stack_table;
 
 namespace {
 

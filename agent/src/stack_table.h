@@ -93,6 +93,7 @@ struct StackCache {
 
 class StackTable {
  public:
+  constexpr StackTable() = default;
   // Returns the id of the stack ips[0..depth) (ips[0] innermost). Never
   // allocates through malloc. Returns 0 when depth is 0 or memory is exhausted.
   // `known_shared`: outer frames the caller knows to equal those of the
@@ -150,6 +151,9 @@ FrameHashes hash_frames(const uint64_t* ips, uint32_t depth, StackCache& cache,
                         uint32_t known_shared);
 
 // The process-wide table (never destroyed).
-StackTable& stack_table();
+extern StackTable g_stack_table;
+inline StackTable& stack_table() {
+  return g_stack_table;
+}
 
 }  // namespace memtide::agent

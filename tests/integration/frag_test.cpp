@@ -265,10 +265,13 @@ TEST(Frag, OverheadAtThePeakOfATrainingRunIsSane) {
 }
 
 // The engine's pooled arena: one 4 MiB chunk (its reserve, samples/README.md)
-// holds every tensor; the pool's peak in use is the engine's own peak.
+// holds every tensor; the pool's peak in use is the engine's own peak. The
+// arena lives for the training steps only, under a millisecond each: 40 of
+// them keep it alive across several 2 ms samples even when the machine is
+// busy (with 3, a loaded machine sometimes sampled none while it lived).
 TEST(Frag, PooledArenaReserveAndUseMatchTheEngine) {
   const std::string db = scratch_dir("frag_pool") + "/run.db";
-  RunResult run = run_traced(db, {sample_mlp(), "--pool", "--steps", "3"}, sampling_every("2"));
+  RunResult run = run_traced(db, {sample_mlp(), "--pool", "--steps", "40"}, sampling_every("2"));
   ASSERT_EQ(run.exit_code, 0) << run.err;
   const uint64_t engine_peak = printed(run.out, "peak_live_bytes");
   const uint64_t chunk_bytes = 4u << 20;
