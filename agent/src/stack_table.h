@@ -73,11 +73,11 @@ struct StackCache {
   // Trie edges this thread used recently, (parent, ip) -> child: frames near
   // the root repeat across stacks, and a hit here needs neither the shared
   // index (a cache miss or two in a large trie) nor its lock. A thread uses
-  // the first kFirstEdges entries until it has looked up kEdgeGrowthLookups
-  // edges in the shared index, and all kEdges from then on: a thread that
-  // walks many distinct stacks (a compiler) keeps four times the edges,
-  // while the pages beyond the first 64 KiB of the other threads' tables are
-  // never touched.
+  // the first 2^kFirstEdgeBits entries until it has looked up
+  // kEdgeGrowthLookups edges in the shared index, and all kEdges from then
+  // on: a thread that walks many distinct stacks (a compiler) keeps four
+  // times the edges, while the pages beyond the first 64 KiB of the other
+  // threads' tables are never touched.
   static constexpr size_t kEdges = 16384;
   static constexpr uint32_t kFirstEdgeBits = 12;
   static constexpr uint32_t kEdgeGrowthLookups = 65536;
