@@ -20,6 +20,17 @@ StackCache* new_cache() {
   return static_cast<StackCache*>(map_zeroed(sizeof(StackCache)));
 }
 
+// A small deterministic generator: the same random stacks on every run.
+struct XorShift {
+  uint64_t x;
+  uint64_t operator()() {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return x;
+  }
+};
+
 TEST(StackTable, SameFramesSameIdAndSharedPrefixesShareNodes) {
   StackTable table;
   StackCache* cache = new_cache();
@@ -85,13 +96,7 @@ namespace {
 TEST(StackTable, SharedOuterFramesResolveToTheRightStack) {
   StackTable table;
   StackCache* cache = new_cache();
-  uint64_t x = 12345;
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  XorShift next{12345};
   std::vector<uint64_t> outer = {0x100, 0x200, 0x300, 0x400, 0x500, 0x600};
   for (int round = 0; round < 20000; ++round) {
     // A random inner part on top of a random-length slice of the outer frames.
@@ -134,13 +139,7 @@ TEST(StackTable, PrefixHashesSkippedForAFewNewFramesAreNotReusedBeyondTheShared)
 TEST(StackTable, KnownSharedFramesOnARandomWalkOfStacksResolveExactly) {
   StackTable table;
   StackCache* cache = new_cache();
-  uint64_t x = 977;
-  auto next = [&x] {
-    x ^= x << 13;
-    x ^= x >> 7;
-    x ^= x << 17;
-    return x;
-  };
+  XorShift next{977};
   std::vector<std::vector<uint64_t>> seen;
   std::vector<uint64_t> previous;
   for (int round = 0; round < 50000; ++round) {
