@@ -288,7 +288,9 @@ void absorb_ring_events_into_live_set() {
     if (ring->state.load(std::memory_order_acquire) == static_cast<int>(RingState::kFree)) continue;
     const uint64_t head = ring->head.load(std::memory_order_acquire);
     const uint64_t mask = ring->capacity.load(std::memory_order_relaxed) - 1;
-    for (uint64_t t = ring->tail.load(std::memory_order_acquire); t < head; ++t)
+    // An event's frame records follow it: step over them.
+    for (uint64_t t = ring->tail.load(std::memory_order_acquire); t < head;
+         t += records_of(ring->records[t & mask]))
       live_set().apply(ring->records[t & mask]);
   }
 }

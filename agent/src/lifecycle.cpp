@@ -120,19 +120,21 @@ void on_thread_exit(void*) {
   retire_current_thread();
 }
 
+// The writer's lock comes first: the writer interns stacks while it holds
+// it, so it takes the stack table's lock inside the writer's.
 void prepare_fork() {
   ++thread_state().guard;
+  writer_lock_for_fork();
   name_tables().lock_for_fork();
   stack_table().lock_for_fork();
   frame_rules_lock_for_fork();
-  writer_lock_for_fork();
 }
 
 void parent_after_fork() {
-  writer_unlock_after_fork();
   frame_rules_unlock_after_fork();
   stack_table().unlock_after_fork();
   name_tables().unlock_after_fork();
+  writer_unlock_after_fork();
   --thread_state().guard;
 }
 

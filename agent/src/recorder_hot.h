@@ -10,7 +10,6 @@
 #include "module_map.h"
 #include "real_functions.h"
 #include "recorder.h"
-#include "stack_table.h"
 #include "thread_ring.h"
 
 namespace memtide::agent {
@@ -32,22 +31,27 @@ inline constexpr int kMaxCapture = 256 + kAgentFrames;  // configured depth plus
 
 #define MEMTIDE_HOT __attribute__((always_inline)) inline
 
+// A captured stack as sent to the writer, which interns it (see
+// thread_ring.h): `depth` frames, of which the `shared` outermost are those
+// of the stack this ring sent last; frames[0 .. depth - shared) are the
+// others, innermost first.
+struct Capture {
+  const uint64_t* frames = nullptr;
+  uint32_t depth = 0;
+  uint32_t shared = 0;
+};
+
 // Inlined all the way into the hooks, so that the unwinder starts one frame
 // below the hook and walks as few of memtide's own frames as possible.
-MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
+// `scratch` (kMaxCapture + 1 entries) must outlive the capture's use.
+MEMTIDE_HOT void capture_stack(ThreadRing* ring, uint64_t* scratch, Capture& capture) {
   const uint32_t depth = static_cast<uint32_t>(options().stack_depth);
-  if (depth == 0) return 0;
-  uint64_t scratch[kMaxCapture + 1];
+  if (depth == 0) return;
   const uint64_t* frames = scratch;
   int n = -1;
   // fast_unwind's own frame comes first: one more than libunwind's.
-  if (g_fast_unwind) {
+  if (g_fast_unwind)
     n = fast_unwind(ring ? &ring->unwind : nullptr, scratch, depth + kAgentFrames + 1, &frames);
-    // The same frames as the thread's previous capture: the same stack id.
-    if (ring != nullptr && n >= 0 && ring->unwind.repeated && ring->last_stack_id != 0)
-      return ring->last_stack_id;
-  }
-  if (ring != nullptr) ring->last_stack_id = 0;
   if (n < 0) {
     // The hook itself (and at most a helper or two) sits above the caller.
     n = unw_backtrace(reinterpret_cast<void**>(scratch), static_cast<int>(depth) + kAgentFrames);
@@ -64,34 +68,48 @@ MEMTIDE_HOT uint32_t capture_stack(ThreadRing* ring) {
     ++first;
   uint32_t count = static_cast<uint32_t>(n - first);
   if (count > depth) count = depth;
-  // Outer frames this capture shares with the previous one, when the stack
-  // table's record of the thread's previous stack is that capture too (a
-  // libunwind capture in between is not in the unwinder's history).
-  // Both stacks must be whole: a stack cut to `depth` lacks its outer frames.
-  uint32_t known_shared = 0;
-  const bool from_history = ring != nullptr && n >= 0 && frames != scratch;
+  if (count == 0) {
+    // Nothing is sent: the writer's previous stack is no longer the
+    // unwinder's previous capture.
+    if (ring != nullptr) ring->sent_from_unwind = false;
+    return;
+  }
+  // Outer frames this capture shares with the stack this ring sent last, when
+  // that stack is the unwinder's previous capture (a libunwind capture in
+  // between is not in the unwinder's history): all of them for a capture
+  // that repeats it exactly; else, when both are whole (a stack cut to
+  // `depth` lacks its outer frames), those the unwinder found in common.
+  uint32_t shared = 0;
+  const bool from_history = ring != nullptr && frames != scratch;
   const bool whole = count == static_cast<uint32_t>(n - first);
-  if (from_history && whole && ring->stack_cache_follows_unwind)
-    known_shared = ring->unwind.shared_tail < count ? ring->unwind.shared_tail : count;
-  uint32_t id = stack_table().intern(frames + first, count, ring ? &ring->stack_cache : nullptr,
-                                     known_shared);
-  if (ring != nullptr) ring->stack_cache_follows_unwind = from_history && whole && id != 0;
-  if (id == 0 && count != 0)
-    agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
-  if (from_history) ring->last_stack_id = id;
-  return id;
+  if (from_history && ring->sent_from_unwind) {
+    if (ring->unwind.repeated)
+      shared = count;
+    else if (whole && ring->sent_whole)
+      shared = ring->unwind.shared_tail < count ? ring->unwind.shared_tail : count;
+  }
+  if (ring != nullptr) {
+    ring->sent_from_unwind = from_history;
+    ring->sent_whole = whole;
+  }
+  capture.frames = frames + first;
+  capture.depth = count;
+  capture.shared = shared;
 }
 
 MEMTIDE_HOT ThreadRing* ring_for_current_thread(ThreadState& state) {
   return state.ring != nullptr ? state.ring : attach_ring(state);
 }
 
-MEMTIDE_HOT void append(ThreadRing* ring, const EventRecord& event) {
+// Appends `event` with the stack `capture` (none when its depth is 0).
+MEMTIDE_HOT void append(ThreadRing* ring, EventRecord& event, const Capture& capture) {
+  if (capture.depth != 0) set_pending_stack(event, {capture.depth, capture.shared});
+  const uint32_t new_frames = capture.depth - capture.shared;
   if (ring->state.load(std::memory_order_relaxed) == static_cast<int>(RingState::kShared)) {
     SpinGuard guard(ring->shared_lock);
-    push_event(ring, event);
+    push_event(ring, event, capture.frames, new_frames);
   } else {
-    push_event(ring, event);
+    push_event(ring, event, capture.frames, new_frames);
   }
 }
 
@@ -151,11 +169,14 @@ MEMTIDE_HOT void record_event_body(uint64_t seq, EventKind kind, uint64_t addres
   event.scope = state.scope;
   event.kind = kind;
   __builtin_memset(event.reserved, 0, sizeof(event.reserved));
+  event.stack = 0;  // interned by the writer
   bool shared = ring->state.load(std::memory_order_relaxed) == static_cast<int>(RingState::kShared);
-  event.stack = with_stack ? capture_stack(shared ? nullptr : ring) : 0;
+  uint64_t scratch[kMaxCapture + 1];
+  Capture capture;
+  if (with_stack) capture_stack(shared ? nullptr : ring, scratch, capture);
   if (is_allocation(kind) || is_deallocation(kind) || kind == EventKind::kReallocInPlace)
     count_live_bytes(ring, kind, reinterpret_cast<const void*>(address), size, old_usable);
-  append(ring, event);
+  append(ring, event, capture);
 }
 
 MEMTIDE_HOT void record_event(uint64_t seq, EventKind kind, uint64_t address, uint64_t size,

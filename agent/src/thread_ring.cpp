@@ -124,14 +124,16 @@ void wake_writer() {
     syscall(SYS_futex, &signal.pending, FUTEX_WAKE_PRIVATE, 1, nullptr, nullptr, 0);
 }
 
-uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head) {
+uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head, uint32_t needed) {
   agent_counters().backpressure_waits.fetch_add(1, std::memory_order_relaxed);
   const uint32_t capacity = ring->capacity.load(std::memory_order_relaxed);
   // Growing needs an empty ring: slot i of a ring of capacity c is i mod c,
   // so the events waiting would move. The writer drains a full ring whole in
   // one pass, so waiting for empty costs little more than waiting for room.
   const bool grow = capacity < ring->max_capacity && reserve_growth(capacity);
-  const uint64_t waiting_limit = grow ? 1 : capacity;  // wait while this many wait
+  // Wait while this many records wait: until the ring is empty to grow it,
+  // until `needed` slots are free otherwise.
+  const uint64_t waiting_limit = grow ? 1 : capacity - needed + 1;
   // Back-pressure: the writer drains rings far faster than threads fill
   // them, so a short sleep is enough and costs nothing in the common case.
   // The writer hands a page's slots back as soon as it has copied them, so
@@ -161,6 +163,10 @@ void reset_rings_in_child(ThreadRing* keep) {
     // The parent's writer records what these rings held before the fork.
     r->tail.store(r->head.load(std::memory_order_relaxed), std::memory_order_relaxed);
     r->row_written = false;
+    // The events the child dropped above may have sent stacks that the
+    // writer's record of the ring never saw: the next stack is sent whole.
+    r->sent_from_unwind = false;
+    r->sent_whole = false;
     if (r == keep || r->state.load() == static_cast<int>(RingState::kShared)) continue;
     r->state.store(static_cast<int>(RingState::kFree), std::memory_order_relaxed);
   }

@@ -45,6 +45,18 @@ struct LiveCounters {
   std::atomic<uint64_t> pool_freed{0};
 };
 
+// The writer's record of the stacks a ring sent: the previous stack, its
+// outermost frame at frames[kMaxFrames - 1] and its innermost at
+// frames[kMaxFrames - depth], so a stack sharing outer frames with it only
+// writes its new inner frames; and the lookup caches of interning it.
+struct WriterStacks {
+  static constexpr uint32_t kMaxFrames = StackCache::kMaxFrames;
+  uint64_t frames[kMaxFrames];
+  uint32_t depth;
+  uint32_t id;  // the previous stack's id (0 = none or out of memory)
+  StackCache cache;
+};
+
 struct alignas(64) ThreadRing {
   alignas(64) std::atomic<uint64_t> head{0};  // written by the producer
   // The producer's last reading of `tail`, on the producer's own line: tail
@@ -69,13 +81,15 @@ struct alignas(64) ThreadRing {
   SpinLock shared_lock;        // producers of the shared ring only
   ThreadRing* next = nullptr;  // registry list
   LiveCounters live;
-  StackCache stack_cache;
   UnwindHistory unwind;
-  // The stack id of the capture in unwind's current buffer (0 = none).
-  uint32_t last_stack_id = 0;
-  // stack_cache's previous stack is the capture in unwind's current buffer,
-  // whole (not cut to the configured depth).
-  bool stack_cache_follows_unwind = false;
+  // Producer-private: the stack this thread last sent the writer is the
+  // capture in unwind's current buffer (`sent_from_unwind`), and that capture
+  // was whole, not cut to the configured depth (`sent_whole`).
+  bool sent_from_unwind = false;
+  bool sent_whole = false;
+  // Writer-private: the ring's stacks are interned by the writer, which keeps
+  // the ring's previous stack here.
+  WriterStacks writer_stacks;
   EventRecord* records = nullptr;
   size_t mapped_bytes = 0;
 
@@ -111,23 +125,79 @@ void wake_writer();
 inline constexpr uint64_t kRingGrowthBudgetBytes = uint64_t(24) << 20;
 uint64_t ring_growth_bytes();
 
-// Slow path of push_event: the ring is full, wait for the writer (and grow
-// the ring while it is below its maximum). Returns the capacity to use.
-uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head);
+// Slow path of push_event: the ring lacks room for `needed` records, wait
+// for the writer (and grow the ring while it is below its maximum). Returns
+// the capacity to use.
+uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head, uint32_t needed);
 
-// Appends an event; waits while the ring is full. Inline: it runs on every event.
-inline void push_event(ThreadRing* ring, const EventRecord& event) {
+// An event whose stack the writer interns (kEventStackFollows) is followed in
+// the ring by frame records: its `depth - shared` innermost frames, innermost
+// first, eight to a record. The event and its frame records are published
+// by one store of `head`, so the writer never sees one without the other.
+inline constexpr uint32_t kFramesPerRecord = sizeof(EventRecord) / sizeof(uint64_t);
+inline constexpr uint32_t kMaxFrameRecords =
+    (WriterStacks::kMaxFrames + kFramesPerRecord - 1) / kFramesPerRecord;
+
+struct PendingStack {
+  uint32_t depth;   // frames of the whole stack
+  uint32_t shared;  // outer frames equal to those of the ring's previous stack
+};
+
+inline void set_pending_stack(EventRecord& event, PendingStack stack) {
+  const uint16_t fields[2] = {static_cast<uint16_t>(stack.depth),
+                              static_cast<uint16_t>(stack.shared)};
+  event.reserved[0] |= kEventStackFollows;
+  __builtin_memcpy(&event.reserved[1], fields, sizeof(fields));
+}
+
+inline bool has_pending_stack(const EventRecord& event) {
+  return (event.reserved[0] & kEventStackFollows) != 0;
+}
+
+inline PendingStack pending_stack(const EventRecord& event) {
+  uint16_t fields[2];
+  __builtin_memcpy(fields, &event.reserved[1], sizeof(fields));
+  return {fields[0], fields[1]};
+}
+
+inline uint32_t frame_records_for(uint32_t new_frames) {
+  return (new_frames + kFramesPerRecord - 1) / kFramesPerRecord;
+}
+
+// The records an event takes in its ring: itself and its frame records.
+inline uint32_t records_of(const EventRecord& event) {
+  if (!has_pending_stack(event)) return 1;
+  const PendingStack stack = pending_stack(event);
+  return 1 + frame_records_for(stack.depth - stack.shared);
+}
+
+// Appends an event and, for an event with a pending stack, its `new_count`
+// new frames; waits while the ring is full. Inline: it runs on every event.
+inline void push_event(ThreadRing* ring, const EventRecord& event,
+                       const uint64_t* new_frames = nullptr, uint32_t new_count = 0) {
+  const uint32_t frame_records = frame_records_for(new_count);
+  const uint32_t needed = 1 + frame_records;
   uint64_t capacity = ring->capacity.load(std::memory_order_relaxed);
   const uint64_t head = ring->head.load(std::memory_order_relaxed);
-  if (__builtin_expect(head - ring->tail_seen >= capacity, 0)) {
+  if (__builtin_expect(head + needed - ring->tail_seen > capacity, 0)) {
     ring->tail_seen = ring->tail.load(std::memory_order_acquire);
-    if (head - ring->tail_seen >= capacity) capacity = wait_for_ring_space(ring, head);
+    if (head + needed - ring->tail_seen > capacity)
+      capacity = wait_for_ring_space(ring, head, needed);
   }
-  ring->records[head & (capacity - 1)] = event;
-  ring->head.store(head + 1, std::memory_order_release);
+  const uint64_t mask = capacity - 1;
+  ring->records[head & mask] = event;
+  for (uint32_t r = 0; r < frame_records; ++r) {
+    const uint32_t done = r * kFramesPerRecord;
+    const uint32_t n = new_count - done < kFramesPerRecord ? new_count - done : kFramesPerRecord;
+    __builtin_memcpy(&ring->records[(head + 1 + r) & mask], new_frames + done,
+                     n * sizeof(uint64_t));
+  }
+  const uint64_t next = head + needed;
+  ring->head.store(next, std::memory_order_release);
   // Every quarter ring: the writer takes whole pages of half a ring at most
   // and leaves the rest for later, so it must look before the ring is full.
-  if (((head + 1) & ((capacity >> 2) - 1)) == 0) wake_writer();
+  const uint64_t quarter_mask = ~((capacity >> 2) - 1);
+  if ((head & quarter_mask) != (next & quarter_mask)) wake_writer();
 }
 
 // The smallest sequence number waiting in a ring other than `ring`

@@ -29,6 +29,7 @@
 #include "pending_pages.h"
 #include "stack_table.h"
 #include "thread_ring.h"
+#include "writer_stacks.h"
 
 #if MEMTIDE_GPU_TRACKING
 #include "gpu/cuda_hooks.h"
@@ -294,7 +295,8 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
       "live_pinned_bytes, live_async_bytes, live_physical_bytes, live_static_bytes, "
       "live_graph_bytes, driver_used_bytes, driver_total_bytes) "
       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  if (!batch_.resize_zeroed(kBatchEvents)) {
+  // A batch may end with an event's frame records beyond kBatchEvents.
+  if (!batch_.resize_zeroed(kBatchEvents + kMaxFrameRecords)) {
     error = "out of memory for the writer's buffers";
     return false;
   }
@@ -381,10 +383,17 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
     const uint32_t time_unit = static_cast<uint32_t>(options().time_resolution_ns);
     PendingPage& page = pending_.page_for(ring);
     while (tail < head) {
-      const uint32_t count = static_cast<uint32_t>(std::min<uint64_t>(
+      const uint32_t wanted = static_cast<uint32_t>(std::min<uint64_t>(
           {head - tail, uint64_t{kBatchEvents}, uint64_t{PendingPages::room(page)}}));
       EventRecord* events = batch_.data();
-      for (uint32_t i = 0; i < count; ++i) events[i] = ring->records[(tail + i) & mask];
+      for (uint32_t i = 0; i < wanted; ++i) events[i] = ring->records[(tail + i) & mask];
+      const uint64_t records = whole_event_records(events, wanted);
+      for (uint64_t i = wanted; i < records; ++i) events[i] = ring->records[(tail + i) & mask];
+      tail += records;
+      // The slots are copied: hand them back to the producer before the stacks.
+      ring->tail.store(tail, std::memory_order_release);
+      const uint32_t count =
+          intern_batch(ring->writer_stacks, events, static_cast<uint32_t>(records));
       for (uint32_t i = 0; i < count; ++i) {
         EventRecord& e = events[i];
         if (e.reserved[0] & kEventTimeIsNs) {
@@ -396,9 +405,6 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
         }
       }
       if (options().leak_scan) live_set().apply_all(events, count, elsewhere);
-      tail += count;
-      // The slots are copied: hand them back to the producer before encoding.
-      ring->tail.store(tail, std::memory_order_release);
       if (inherited_nodes_ != 0)
         for (uint32_t i = 0; i < count; ++i) write_inherited_stack(events[i].stack);
       pending_.add(page, {events, count}, time_unit);

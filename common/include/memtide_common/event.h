@@ -123,5 +123,10 @@ static_assert(sizeof(EventRecord) == 64);
 // Agent-internal flag in EventRecord::reserved[0]: time_ns is already
 // CLOCK_MONOTONIC ns rather than event clock ticks (the writer clears it).
 inline constexpr uint8_t kEventTimeIsNs = 1;
+// Agent-internal flag in EventRecord::reserved[0]: the event's stack is for
+// the writer to intern; its depth and the outer frames it shares with the
+// ring's previous stack are in reserved[1..4], its other frames in the
+// records that follow it in the ring (agent/src/thread_ring.h).
+inline constexpr uint8_t kEventStackFollows = 2;
 
 }  // namespace memtide

@@ -1,0 +1,31 @@
+// The writer's half of stack capture: the program's threads send each stack
+// as the frames it does not share with their previous one (thread_ring.h),
+// and the writer turns them into stack ids. Interning a stack costs a few
+// dependent cache misses per new frame in a large trie; on the writer they
+// no longer delay the program.
+#pragma once
+
+#include <cstdint>
+
+#include "memtide_common/event.h"
+#include "thread_ring.h"
+
+namespace memtide::agent {
+
+// The stack id of `event`, which has a pending stack whose new frames are
+// in `frame_records`; updates `stacks`, the writer's record of the ring's
+// stacks. 0 when the stack table is full (counted in stack_table_full).
+uint32_t intern_pending_stack(WriterStacks& stacks, const EventRecord& event,
+                              const EventRecord* frame_records);
+
+// The records of `count` ring records copied to `records` that end on a
+// whole event: the last event's frame records may lie beyond `count`, in
+// the ring still (published with the event, so below its head).
+uint64_t whole_event_records(const EventRecord* records, uint32_t count);
+
+// Replaces each event with a pending stack in records[0 .. count) by the
+// event with its stack id, dropping the frame records: on return the first
+// N entries are the events, N returned.
+uint32_t intern_batch(WriterStacks& stacks, EventRecord* records, uint32_t count);
+
+}  // namespace memtide::agent
