@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <setjmp.h>
 #include <sys/syscall.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <ucontext.h>
 #include <unistd.h>
@@ -164,10 +165,19 @@ bool contains_known_stack_pointer(const AddressRange& range, const WorldStopResu
 // glibc's arena heaps (64 MiB aligned, heap_info first) hold the program's
 // blocks and the stale contents of free chunks: blocks are scanned when
 // reached, the rest never.
+// A mapping that only looks like one (any anonymous mapping starting on a
+// 64 MiB boundary; the one right above a heap's reservation often does) may
+// be the agent's own, unmapped since /proc/self/maps was read: the header is
+// read through the kernel, which fails instead of faulting.
 bool exclude_arena_heap(uint64_t base) {
   const Mapping* m = mapping_containing(g_scan->mappings, base);
   if (m == nullptr || !m->readable || m->end - base < 64) return true;
-  const auto* info = reinterpret_cast<const uint64_t*>(base);
+  uint64_t info[3];
+  struct iovec local = {info, sizeof(info)};
+  struct iovec remote = {reinterpret_cast<void*>(base), sizeof(info)};
+  if (syscall(SYS_process_vm_readv, getpid(), &local, 1, &remote, 1, 0) !=
+      static_cast<long>(sizeof(info)))
+    return true;
   const uint64_t arena = info[0], size = info[2];
   if (arena == 0 || size == 0 || size > kArenaHeapSize || (size & 4095) != 0) return true;
   if ((arena & (kArenaHeapSize - 1)) > 4096)
