@@ -379,16 +379,13 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
   if (head != tail && (whole || head - tail >= full_batch)) {
     if (!ring->row_written) write_thread_row(ring);
     const uint64_t elsewhere = options().leak_scan ? lowest_waiting_seq_except(ring) : 0;
-    const uint64_t mask = capacity - 1;
     const uint32_t time_unit = static_cast<uint32_t>(options().time_resolution_ns);
     PendingPage& page = pending_.page_for(ring);
     while (tail < head) {
       const uint32_t wanted = static_cast<uint32_t>(std::min<uint64_t>(
           {head - tail, uint64_t{kBatchEvents}, uint64_t{PendingPages::room(page)}}));
       EventRecord* events = batch_.data();
-      for (uint32_t i = 0; i < wanted; ++i) events[i] = ring->records[(tail + i) & mask];
-      const uint64_t records = whole_event_records(events, wanted);
-      for (uint64_t i = wanted; i < records; ++i) events[i] = ring->records[(tail + i) & mask];
+      const uint64_t records = copy_whole_events(*ring, tail, wanted, events);
       tail += records;
       // The slots are copied: hand them back to the producer before the stacks.
       ring->tail.store(tail, std::memory_order_release);

@@ -28,9 +28,12 @@ uint32_t intern_pending_stack(WriterStacks& stacks, const EventRecord& event,
   return stacks.id;
 }
 
-uint64_t whole_event_records(const EventRecord* records, uint32_t count) {
+uint64_t copy_whole_events(const ThreadRing& ring, uint64_t tail, uint32_t wanted,
+                           EventRecord* out) {
+  for (uint32_t i = 0; i < wanted; ++i) out[i] = ring.record_at(tail + i);
   uint64_t end = 0;
-  while (end < count) end += records_of(records[end]);
+  while (end < wanted) end += records_of(out[end]);
+  for (uint64_t i = wanted; i < end; ++i) out[i] = ring.record_at(tail + i);
   return end;
 }
 

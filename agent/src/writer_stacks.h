@@ -18,10 +18,12 @@ namespace memtide::agent {
 uint32_t intern_pending_stack(WriterStacks& stacks, const EventRecord& event,
                               const EventRecord* frame_records);
 
-// The records of `count` ring records copied to `records` that end on a
-// whole event: the last event's frame records may lie beyond `count`, in
-// the ring still (published with the event, so below its head).
-uint64_t whole_event_records(const EventRecord* records, uint32_t count);
+// Copies the records of `ring` from `tail` on to `out`: `wanted` of them
+// (no more than are published), and then the rest of the last event's frame
+// records, which were published with it. Returns the records copied, which
+// end on a whole event; `out` needs room for wanted + kMaxFrameRecords.
+uint64_t copy_whole_events(const ThreadRing& ring, uint64_t tail, uint32_t wanted,
+                           EventRecord* out);
 
 // Replaces each event with a pending stack in records[0 .. count) by the
 // event with its stack id, dropping the frame records: on return the first

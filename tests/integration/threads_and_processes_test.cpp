@@ -94,6 +94,23 @@ TEST(Processes, ForkedChildWritesItsOwnLinkedTrace) {
     return out;
   };
   std::multiset<uint64_t> parent = sizes(db), child = sizes(child_db);
+  // Each side's stack is its own and whole: the two differ in their
+  // innermost function only, main and the frames above it are the same.
+  auto functions_of = [](const std::string& path, uint64_t size) {
+    for (const Event& e : read_events(path))
+      if (e.record.kind == EventKind::kMalloc && e.record.size == size)
+        return stack_functions(path, e.record.stack);
+    return std::vector<std::string>{};
+  };
+  const std::vector<std::string> before = functions_of(db, 111);
+  const std::vector<std::string> in_child = functions_of(child_db, 222);
+  ASSERT_GE(before.size(), 2u);
+  ASSERT_GE(in_child.size(), 2u);
+  EXPECT_EQ(before[0], "allocate_before_fork");
+  EXPECT_EQ(in_child[0], "allocate_in_child");
+  EXPECT_EQ(before[1], "main");
+  EXPECT_EQ(std::vector<std::string>(in_child.begin() + 1, in_child.end()),
+            std::vector<std::string>(before.begin() + 1, before.end()));
   EXPECT_EQ(parent.count(111), 1u);
   EXPECT_EQ(parent.count(333), 1u);
   EXPECT_EQ(parent.count(222), 0u);
