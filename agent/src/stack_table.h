@@ -3,9 +3,10 @@
 // so stacks that share callers share nodes; an event carries the id of its
 // innermost node. Node ids are 1-based; 0 means "no stack".
 //
-// Lookups of a stack seen before on the same thread hit a per-thread cache and
-// take no lock; new stacks are inserted under one lock. Nodes never move or
-// change once published, which lets the writer copy them out without a lock.
+// Lookups of a stack seen before through the same cache (the writer keeps one
+// per ring, writer_stacks.h) take no lock; new stacks are inserted under one
+// lock. Nodes never move or change once published, which lets the writer
+// copy them out without a lock.
 #pragma once
 
 #include <cstddef>
@@ -41,7 +42,7 @@ struct __attribute__((packed)) StackNode {
 };
 static_assert(sizeof(StackNode) == 10);
 
-// Per-thread cache of recent stacks: hash of the frames -> leaf node id.
+// A cache of recent stacks of one ring: hash of the frames -> leaf node id.
 struct StackCache {
   static constexpr size_t kEntries = 1024;
   // A hit needs both independent 64-bit hashes and the depth to match: a
@@ -53,7 +54,7 @@ struct StackCache {
     uint32_t depth;
   };
   Entry entries[kEntries];
-  // The thread's previous stack and the trie node of each of its frames: a
+  // The ring's previous stack and the trie node of each of its frames: a
   // new stack shares its outer frames with it and only its inner frames are
   // looked up in the trie, instead of the whole path from the root.
   static constexpr uint32_t kMaxFrames = 272;
@@ -70,7 +71,7 @@ struct StackCache {
   uint64_t prefix_hash[kMaxFrames];
   uint64_t prefix_check[kMaxFrames];
   uint32_t prefix_depth;  // frames prefix_hash describes; 0 = none
-  // Trie edges this thread used recently, (parent, ip) -> child: frames near
+  // Trie edges the ring's stacks used recently, (parent, ip) -> child: frames near
   // the root repeat across stacks, and a hit here needs neither the shared
   // index (a cache miss or two in a large trie) nor its lock. A thread uses
   // the first 2^kFirstEdgeBits entries until it has looked up
