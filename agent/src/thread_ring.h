@@ -135,8 +135,6 @@ uint32_t wait_for_ring_space(ThreadRing* ring, uint64_t head, uint32_t needed);
 // first, eight to a record. The event and its frame records are published
 // by one store of `head`, so the writer never sees one without the other.
 inline constexpr uint32_t kFramesPerRecord = sizeof(EventRecord) / sizeof(uint64_t);
-inline constexpr uint32_t kMaxFrameRecords =
-    (WriterStacks::kMaxFrames + kFramesPerRecord - 1) / kFramesPerRecord;
 
 struct PendingStack {
   uint32_t depth;   // frames of the whole stack

@@ -295,8 +295,7 @@ bool Writer::open(const ProcessIdentity& identity, std::string& error) {
       "live_pinned_bytes, live_async_bytes, live_physical_bytes, live_static_bytes, "
       "live_graph_bytes, driver_used_bytes, driver_total_bytes) "
       "VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  // A batch may end with an event's frame records beyond kBatchEvents.
-  if (!batch_.resize_zeroed(kBatchEvents + kMaxFrameRecords)) {
+  if (!batch_.resize_zeroed(kBatchEvents)) {
     error = "out of memory for the writer's buffers";
     return false;
   }
@@ -385,12 +384,11 @@ void Writer::drain_ring(ThreadRing* ring, bool whole) {
       const uint32_t wanted = static_cast<uint32_t>(std::min<uint64_t>(
           {head - tail, uint64_t{kBatchEvents}, uint64_t{PendingPages::room(page)}}));
       EventRecord* events = batch_.data();
-      const uint64_t records = copy_whole_events(*ring, tail, wanted, events);
-      tail += records;
-      // The slots are copied: hand them back to the producer before the stacks.
+      const TakenEvents taken = take_events(*ring, tail, wanted, capacity - 1, events);
+      tail += taken.records;
+      // The slots are copied: hand them back to the producer before encoding.
       ring->tail.store(tail, std::memory_order_release);
-      const uint32_t count =
-          intern_batch(ring->writer_stacks, events, static_cast<uint32_t>(records));
+      const uint32_t count = taken.events;
       for (uint32_t i = 0; i < count; ++i) {
         EventRecord& e = events[i];
         if (e.reserved[0] & kEventTimeIsNs) {

@@ -6,10 +6,12 @@
 #include "stack_table.h"
 
 namespace memtide::agent {
+namespace {
 
-uint32_t intern_pending_stack(WriterStacks& stacks, const EventRecord& event,
-                              const EventRecord* frame_records) {
-  const PendingStack pending = pending_stack(event);
+// The id of a stack that is not a repeat of the ring's previous one; its
+// new frames are in the `frame_records` records from ring index `first`.
+uint32_t intern_sent_stack(ThreadRing& ring, PendingStack pending, uint64_t first, uint64_t mask) {
+  WriterStacks& stacks = ring.writer_stacks;
   constexpr uint32_t kMax = WriterStacks::kMaxFrames;
   // The producer claims shared frames only of a stack it sent this ring, so
   // these hold; a record that broke them would be memory corruption, and it
@@ -18,40 +20,41 @@ uint32_t intern_pending_stack(WriterStacks& stacks, const EventRecord& event,
       pending.shared > stacks.depth)
     return 0;
   const uint32_t fresh = pending.depth - pending.shared;
-  // A repeat of the previous stack: the previous id.
-  if (fresh == 0 && pending.depth == stacks.depth && stacks.id != 0) return stacks.id;
   uint64_t* frames = stacks.frames + kMax - pending.depth;
-  std::memcpy(frames, frame_records, fresh * sizeof(uint64_t));
+  // Record by record: an event's frame records may wrap around the ring's end.
+  for (uint32_t done = 0, r = 0; done < fresh; done += kFramesPerRecord, ++r) {
+    const uint32_t n = fresh - done < kFramesPerRecord ? fresh - done : kFramesPerRecord;
+    std::memcpy(frames + done, &ring.records[(first + r) & mask], n * sizeof(uint64_t));
+  }
   stacks.depth = pending.depth;
   stacks.id = stack_table().intern(frames, pending.depth, &stacks.cache, pending.shared);
   if (stacks.id == 0) agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
   return stacks.id;
 }
 
-uint64_t copy_whole_events(const ThreadRing& ring, uint64_t tail, uint32_t wanted,
-                           EventRecord* out) {
-  for (uint32_t i = 0; i < wanted; ++i) out[i] = ring.record_at(tail + i);
-  uint64_t end = 0;
-  while (end < wanted) end += records_of(out[end]);
-  for (uint64_t i = wanted; i < end; ++i) out[i] = ring.record_at(tail + i);
-  return end;
-}
+}  // namespace
 
-uint32_t intern_batch(WriterStacks& stacks, EventRecord* records, uint32_t count) {
+TakenEvents take_events(ThreadRing& ring, uint64_t tail, uint32_t wanted, uint64_t mask,
+                        EventRecord* out) {
+  const WriterStacks& stacks = ring.writer_stacks;
+  uint64_t taken = 0;
   uint32_t events = 0;
-  for (uint32_t i = 0; i < count;) {
-    EventRecord event = records[i];
-    const uint32_t taken = records_of(event);
-    if (has_pending_stack(event)) {
-      event.stack = intern_pending_stack(stacks, event, records + i + 1);
-      event.reserved[0] &= static_cast<uint8_t>(~kEventStackFollows);
-      std::memset(&event.reserved[1], 0, 4);
-    }
-    // events <= i: the records still to read are not overwritten.
-    records[events++] = event;
-    i += taken;
+  while (taken < wanted) {
+    EventRecord& event = out[events++];
+    event = ring.records[(tail + taken++) & mask];
+    if (!has_pending_stack(event)) continue;
+    const PendingStack pending = pending_stack(event);
+    const uint32_t fresh = pending.shared < pending.depth ? pending.depth - pending.shared : 0;
+    // A repeat of the previous stack (the common case in a loop): its id.
+    if (fresh == 0 && pending.depth == stacks.depth && stacks.id != 0)
+      event.stack = stacks.id;
+    else
+      event.stack = intern_sent_stack(ring, pending, tail + taken, mask);
+    taken += frame_records_for(fresh);
+    event.reserved[0] &= static_cast<uint8_t>(~kEventStackFollows);
+    std::memset(&event.reserved[1], 0, 4);
   }
-  return events;
+  return {taken, events};
 }
 
 }  // namespace memtide::agent

@@ -12,22 +12,18 @@
 
 namespace memtide::agent {
 
-// The stack id of `event`, which has a pending stack whose new frames are
-// in `frame_records`; updates `stacks`, the writer's record of the ring's
-// stacks. 0 when the stack table is full (counted in stack_table_full).
-uint32_t intern_pending_stack(WriterStacks& stacks, const EventRecord& event,
-                              const EventRecord* frame_records);
+struct TakenEvents {
+  uint64_t records;  // ring records consumed: whole events with their frames
+  uint32_t events;   // events written to `out`
+};
 
-// Copies the records of `ring` from `tail` on to `out`: `wanted` of them
-// (no more than are published), and then the rest of the last event's frame
-// records, which were published with it. Returns the records copied, which
-// end on a whole event; `out` needs room for wanted + kMaxFrameRecords.
-uint64_t copy_whole_events(const ThreadRing& ring, uint64_t tail, uint32_t wanted,
-                           EventRecord* out);
-
-// Replaces each event with a pending stack in records[0 .. count) by the
-// event with its stack id, dropping the frame records: on return the first
-// N entries are the events, N returned.
-uint32_t intern_batch(WriterStacks& stacks, EventRecord* records, uint32_t count);
+// Takes events from `ring` from `tail` on until at least `wanted` records
+// (no more than are published) are consumed, the last event's frame records
+// included: they were published with it. Each event goes to `out` (room for
+// `wanted` events) with its stack interned through the ring's
+// WriterStacks: its stack id in place of the pending stack. `mask` is the
+// ring's capacity - 1, read after `head`.
+TakenEvents take_events(ThreadRing& ring, uint64_t tail, uint32_t wanted, uint64_t mask,
+                        EventRecord* out);
 
 }  // namespace memtide::agent

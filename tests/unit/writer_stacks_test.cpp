@@ -64,7 +64,7 @@ void send(ThreadRing* ring, uint64_t seq, const Sent& stack) {
 // `events` events have come out; returns them.
 std::vector<EventRecord> drain_events(ThreadRing* ring, size_t events, uint32_t batch) {
   std::vector<EventRecord> out;
-  std::vector<EventRecord> copied(batch + kMaxFrameRecords);
+  std::vector<EventRecord> copied(batch);
   while (out.size() < events) {
     const uint64_t head = ring->head.load(std::memory_order_acquire);
     uint64_t tail = ring->tail.load(std::memory_order_relaxed);
@@ -73,11 +73,10 @@ std::vector<EventRecord> drain_events(ThreadRing* ring, size_t events, uint32_t 
       continue;
     }
     const auto wanted = static_cast<uint32_t>(std::min<uint64_t>(head - tail, batch));
-    const uint64_t records = copy_whole_events(*ring, tail, wanted, copied.data());
-    ring->tail.store(tail + records, std::memory_order_release);
-    const uint32_t count =
-        intern_batch(ring->writer_stacks, copied.data(), static_cast<uint32_t>(records));
-    out.insert(out.end(), copied.begin(), copied.begin() + count);
+    const uint64_t mask = ring->capacity.load(std::memory_order_relaxed) - 1;
+    const TakenEvents taken = take_events(*ring, tail, wanted, mask, copied.data());
+    ring->tail.store(tail + taken.records, std::memory_order_release);
+    out.insert(out.end(), copied.begin(), copied.begin() + taken.events);
   }
   return out;
 }
