@@ -28,6 +28,11 @@ namespace hot {
 
 inline constexpr int kAgentFrames = 3;
 inline constexpr int kMaxCapture = 256 + kAgentFrames;  // configured depth plus the agent's frames
+// Entries of a capture's scratch array: the capture (and fast_unwind's own
+// frame) plus room for push_event to copy whole frame records past the last
+// frame (see kFrameCopyPadding).
+inline constexpr int kScratchFrames = kMaxCapture + 1 + kFrameCopyPadding;
+static_assert(UnwindHistory::kMaxFrames >= kMaxCapture + 1 + kFrameCopyPadding);
 
 #define MEMTIDE_HOT __attribute__((always_inline)) inline
 
@@ -43,7 +48,7 @@ struct Capture {
 
 // Inlined all the way into the hooks, so that the unwinder starts one frame
 // below the hook and walks as few of memtide's own frames as possible.
-// `scratch` (kMaxCapture + 1 entries) must outlive the capture's use.
+// `scratch` (kScratchFrames entries) must outlive the capture's use.
 MEMTIDE_HOT void capture_stack(ThreadRing* ring, uint64_t* scratch, Capture& capture) {
   const uint32_t depth = static_cast<uint32_t>(options().stack_depth);
   if (depth == 0) return;
@@ -171,7 +176,7 @@ MEMTIDE_HOT void record_event_body(uint64_t seq, EventKind kind, uint64_t addres
   __builtin_memset(event.reserved, 0, sizeof(event.reserved));
   event.stack = 0;  // interned by the writer
   bool shared = ring->state.load(std::memory_order_relaxed) == static_cast<int>(RingState::kShared);
-  uint64_t scratch[kMaxCapture + 1];
+  uint64_t scratch[kScratchFrames];
   Capture capture;
   if (with_stack) capture_stack(shared ? nullptr : ring, scratch, capture);
   if (is_allocation(kind) || is_deallocation(kind) || kind == EventKind::kReallocInPlace)

@@ -169,8 +169,14 @@ inline uint32_t records_of(const EventRecord& event) {
   return 1 + frame_records_for(stack.depth - stack.shared);
 }
 
+// Frames past the last that push_event may read: it copies whole records of
+// kFramesPerRecord frames, fixed-size copies instead of a call to memcpy for
+// the last record's few; the writer reads only the frames that are sent.
+inline constexpr uint32_t kFrameCopyPadding = kFramesPerRecord - 1;
+
 // Appends an event and, for an event with a pending stack, its `new_count`
-// new frames; waits while the ring is full. Inline: it runs on every event.
+// new frames (readable for kFrameCopyPadding more); waits while the ring is
+// full. Inline: it runs on every event.
 inline void push_event(ThreadRing* ring, const EventRecord& event,
                        const uint64_t* new_frames = nullptr, uint32_t new_count = 0) {
   const uint32_t frame_records = frame_records_for(new_count);
@@ -184,12 +190,9 @@ inline void push_event(ThreadRing* ring, const EventRecord& event,
   }
   const uint64_t mask = capacity - 1;
   ring->records[head & mask] = event;
-  for (uint32_t r = 0; r < frame_records; ++r) {
-    const uint32_t done = r * kFramesPerRecord;
-    const uint32_t n = new_count - done < kFramesPerRecord ? new_count - done : kFramesPerRecord;
-    __builtin_memcpy(&ring->records[(head + 1 + r) & mask], new_frames + done,
-                     n * sizeof(uint64_t));
-  }
+  for (uint32_t r = 0; r < frame_records; ++r)
+    __builtin_memcpy(&ring->records[(head + 1 + r) & mask], new_frames + r * kFramesPerRecord,
+                     sizeof(EventRecord));
   const uint64_t next = head + needed;
   ring->head.store(next, std::memory_order_release);
   // Every quarter ring: the writer takes whole pages of half a ring at most

@@ -57,7 +57,10 @@ void send(ThreadRing* ring, uint64_t seq, const Sent& stack) {
   event.kind = EventKind::kMalloc;
   const auto depth = static_cast<uint32_t>(stack.frames.size());
   set_pending_stack(event, {depth, stack.claimed});
-  push_event(ring, event, stack.frames.data(), depth - stack.claimed);
+  // push_event may read a few frames past the last, as it does a capture's.
+  std::vector<uint64_t> padded = stack.frames;
+  padded.resize(depth + kFrameCopyPadding, 0xdeadULL);
+  push_event(ring, event, padded.data(), depth - stack.claimed);
 }
 
 // Drains `ring` as the writer does, `batch` records wanted at a time, until

@@ -159,7 +159,7 @@ void emit(Call call, uint64_t seq, bool has_time, uint64_t time_ns) {
       ring->state.load(std::memory_order_relaxed) == static_cast<int>(RingState::kShared);
   const bool with_stack = !has_time && (!is_gpu_deallocation(call.kind) || options().free_stacks);
   event.stack = 0;  // interned by the writer
-  uint64_t scratch[hot::kMaxCapture + 1];
+  uint64_t scratch[hot::kScratchFrames];
   hot::Capture capture;
   if (with_stack) hot::capture_stack(shared ? nullptr : ring, scratch, capture);
   hot::append(ring, event, capture);
