@@ -495,7 +495,7 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
           (prev->bp[cursor] == bp || !depends_on_rbp(*prev, cursor))) {
         // Same registers as a frame of the previous stack: re-read the words
         // its walk read from here on, and keep its frames while they match.
-        joined_at_top = n == 0 && cursor == 0;
+        if (n == 0 && cursor == 0) joined_at_top = true;
         const uint32_t copied = reuse_frames(*prev, cursor, *out, n, max_frames);
         const uint32_t j = cursor + copied;
         n += copied;
@@ -509,7 +509,13 @@ __attribute__((noinline, no_sanitize("address"))) int fast_unwind(UnwindHistory*
         ip = ips[n];
         sp = out->sp[n];
         bp = out->bp[n];
-        prev = nullptr;  // from here on (if anywhere), a plain walk
+        // The stacks part below frame j (a different caller, a different
+        // path at the same depth): walk on, and join the previous stack
+        // again where a frame below has the same registers. A loop that
+        // allocates from several call sites in one function joins at the
+        // top, parts at the function's own return address and joins again
+        // at its caller's frame, so its outer frames are still shared.
+        cursor = j + 1;
       }
     }
     if (n + 1 >= max_frames) break;

@@ -8,9 +8,10 @@
 //    the same (ip, rsp, rbp) as a frame of the previous stack; from there, the
 //    walk would read the same stack words and compute the same frames if
 //    those words are unchanged, so it only compares them (independent loads,
-//    no rule lookups) and copies the frames. Allocation-heavy code calls the
-//    allocator again and again from the same deep stack, so most of a capture
-//    is this comparison.
+//    no rule lookups) and copies the frames; where a word differs it walks
+//    on and joins the previous stack again further out. Allocation-heavy
+//    code calls the allocator again and again from the same deep stack, so
+//    most of a capture is this comparison.
 //
 // A frame the unwinder cannot step through (a signal frame, code without
 // unwind information, a DWARF expression other than the realigned-stack

@@ -155,13 +155,20 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
       ++shared;
   }
   uint32_t id = 0;
+  // Entries of last_ips to rewrite once this stack is interned: a stack as
+  // deep as the previous one keeps the shared outer frames where they are.
+  uint32_t ips_to_copy = depth;
   if (track) {
     const uint32_t last = cache->last_depth;
     if (shared > 0) {
       id = cache->last_nodes[last - shared];
       // The shared outer frames keep their nodes, at this stack's positions.
-      std::memmove(cache->last_nodes + depth - shared, cache->last_nodes + last - shared,
-                   shared * sizeof(uint32_t));
+      if (last != depth) {
+        std::memmove(cache->last_nodes + depth - shared, cache->last_nodes + last - shared,
+                     shared * sizeof(uint32_t));
+      } else {
+        ips_to_copy = depth - shared;
+      }
     }
     cache->last_depth = 0;  // inconsistent until this stack is complete
   }
@@ -198,7 +205,9 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
   if (locked) lock_.unlock();
   if (id == 0) return 0;
   if (track) {
-    std::memcpy(cache->last_ips, ips, depth * sizeof(uint64_t));
+    // A loop, not memcpy: GCC expands a memcpy of this size as `rep movsq`,
+    // whose start-up cost was half of interning a stack with one new frame.
+    for (uint32_t i = 0; i < ips_to_copy; ++i) cache->last_ips[i] = ips[i];
     cache->last_depth = depth;
     cache->last_is_latest = true;
   }

@@ -227,6 +227,47 @@ TEST_F(FastUnwindWithHistory, NoticesADifferentCallerBehindTheSameInnerFrames) {
   EXPECT_GT(g_stats.frames_reused, 0u);
 }
 
+// Two call sites in one function below the same outer frames: a capture
+// from the second joins the first at the top, parts at the function's
+// return address, and must join again at its caller's frame.
+__attribute__((noinline)) Capture from_site(int site) {
+  // Different code after each call keeps the compiler from merging them.
+  if (site == 0) {
+    Capture c = capture_here();
+    asm volatile("nop" ::: "memory");
+    return c;
+  }
+  Capture c = capture_here();
+  asm volatile("nop; nop" ::: "memory");
+  return c;
+}
+__attribute__((noinline)) Capture two_sites_below(int depth, int site) {
+  Capture c = depth <= 0 ? from_site(site) : two_sites_below(depth - 1, site);
+  asm volatile("" ::: "memory");  // not a tail call: each level keeps its frame
+  return c;
+}
+
+TEST_F(FastUnwindWithHistory, JoinsThePreviousStackAgainBelowACallSiteThatDiffers) {
+  constexpr int kDepth = 12;
+  for (int round = 0; round < 3; ++round) {
+    for (int site : {0, 1}) {  // one call site here: only from_site's differ
+      SCOPED_TRACE(site);
+      const UnwindStats before = g_stats;
+      const Capture c = two_sites_below(kDepth, site);
+      expect_same(c);
+      if (round == 0 && site == 0) continue;  // the first capture walks everything
+      // Every frame from from_site's caller outwards is shared; not
+      // fast_unwind's own, capture_here's and from_site's.
+      EXPECT_GE(g_history->shared_tail, static_cast<uint32_t>(kDepth + 1));
+      EXPECT_EQ(g_history->shared_tail + 3, static_cast<uint32_t>(c.fast_count));
+      // Walked: the step out of capture_here into from_site's other call
+      // site and the one out of from_site; the frames below are compared.
+      EXPECT_EQ(g_stats.frames_walked - before.frames_walked, 2u);
+      EXPECT_FALSE(g_history->repeated);
+    }
+  }
+}
+
 TEST_F(FastUnwindWithHistory, KeepsWorkingAfterTheRulesAreForgotten) {
   expect_same(recurse_framed(12));
   forget_frame_rules();
