@@ -173,10 +173,11 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
     cache->last_depth = 0;  // inconsistent until this stack is complete
   }
   bool locked = false;
+  StackCache* edges = cache != nullptr ? cache->edge_cache() : nullptr;
   for (uint32_t i = depth - shared; i-- > 0;) {
     StackCache::Edge* edge = nullptr;
-    if (cache != nullptr) {
-      edge = &cache->edges[edge_slot(id, ips[i], *cache)];
+    if (edges != nullptr) {
+      edge = &edges->edges[edge_slot(id, ips[i], *edges)];
       if (edge->child != 0 && edge->parent == id && edge->ip == ips[i]) {
         id = edge->child;
         if (track) cache->last_nodes[i] = id;
@@ -193,7 +194,7 @@ uint32_t StackTable::intern(const uint64_t* ips, uint32_t depth, StackCache* cac
     if (id == 0) break;
     if (edge != nullptr) {
       *edge = StackCache::Edge{ips[i], parent, id};
-      count_index_lookup(*cache);
+      count_index_lookup(*edges);
     }
     if (track) cache->last_nodes[i] = id;
     if (created) {
@@ -280,7 +281,8 @@ uint32_t StackTable::add_chain(uint32_t parent, const uint64_t* ips, uint32_t co
     index_[s] = tag_of(id, ip) | child;
     ++index_used_;
     if (cache != nullptr) {
-      cache->edges[edge_slot(id, ips[i], *cache)] = StackCache::Edge{ips[i], id, child};
+      StackCache& edges = *cache->edge_cache();
+      edges.edges[edge_slot(id, ips[i], edges)] = StackCache::Edge{ips[i], id, child};
     }
     if (track) cache->last_nodes[i] = child;
     id = child;

@@ -90,6 +90,11 @@ struct StackCache {
   Edge edges[kEdges];
   uint32_t edge_bits_added;  // 0 at first, then log2(kEdges) - kFirstEdgeBits
   uint32_t index_lookups;    // counted up to kEdgeGrowthLookups
+  // Another cache whose edges this one uses instead of its own (null: its
+  // own). Edges are facts about the whole program, not one thread: the
+  // writer, which interns every thread's stacks, keeps one set for all.
+  StackCache* shared_edges;
+  StackCache* edge_cache() { return shared_edges != nullptr ? shared_edges : this; }
 };
 
 class StackTable {

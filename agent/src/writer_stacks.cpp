@@ -8,6 +8,12 @@
 namespace memtide::agent {
 namespace {
 
+// The trie edges of every ring's stacks, in one table: the writer alone
+// interns, and the edges one thread's stacks use are mostly those of the
+// others (on the two-thread storm, two tables of their own took twice the
+// writer's cache for the same edges). Only its edges are used.
+StackCache g_writer_edges;
+
 // The id of a stack that is not a repeat of the ring's previous one; its
 // new frames are in the `frame_records` records from ring index `first`.
 uint32_t intern_sent_stack(ThreadRing& ring, PendingStack pending, uint64_t first, uint64_t mask) {
@@ -27,6 +33,7 @@ uint32_t intern_sent_stack(ThreadRing& ring, PendingStack pending, uint64_t firs
     std::memcpy(frames + done, &ring.records[(first + r) & mask], n * sizeof(uint64_t));
   }
   stacks.depth = pending.depth;
+  stacks.cache.shared_edges = &g_writer_edges;
   stacks.id = stack_table().intern(frames, pending.depth, &stacks.cache, pending.shared);
   if (stacks.id == 0) agent_counters().stack_table_full.fetch_add(1, std::memory_order_relaxed);
   return stacks.id;

@@ -199,6 +199,33 @@ TEST(StackTable, KnownSharedFramesAreUsedOnlyAgainstTheLatestStack) {
   EXPECT_EQ(table.intern(c, 4, nullptr), id_c);
 }
 
+// Two threads' caches with one edge table between them, as the writer keeps
+// them: each resolves its stacks exactly through edges the other stored.
+TEST(StackTable, CachesSharingOneEdgeTableResolveEveryStackExactly) {
+  StackTable table;
+  StackCache* edges = new_cache();
+  StackCache* caches[2] = {new_cache(), new_cache()};
+  for (StackCache* cache : caches) cache->shared_edges = edges;
+  XorShift random{0x2545f4914f6cdd1dULL};
+  std::vector<uint64_t> previous[2];
+  for (int round = 0; round < 20000; ++round) {
+    const int t = static_cast<int>(random() % 2);
+    std::vector<uint64_t>& last = previous[t];
+    std::vector<uint64_t> stack(1 + random() % 8);
+    for (uint64_t& ip : stack) ip = 0x400000 + (random() % 32) * 16;
+    const uint32_t kept = last.empty() ? 0 : random() % (std::min<size_t>(last.size(), 56) + 1);
+    stack.insert(stack.end(), last.end() - kept, last.end());
+    const auto depth = static_cast<uint32_t>(stack.size());
+    const uint32_t id = table.intern(stack.data(), depth, caches[t], kept);
+    ASSERT_EQ(unwind(table, id), stack) << "round " << round;
+    last = stack;
+  }
+  // The threads' own edge tables were never written.
+  for (StackCache* cache : caches)
+    for (const StackCache::Edge& edge : cache->edges) ASSERT_EQ(edge.child, 0u);
+  EXPECT_GT(edges->index_lookups, 0u);
+}
+
 // A stack hashed through the previous stack's prefix hashes (only its new
 // inner frames hashed) gets the hashes hashing it whole gives.
 TEST(StackTable, PrefixHashesEqualWholeStackHashes) {
