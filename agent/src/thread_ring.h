@@ -158,6 +158,12 @@ inline PendingStack pending_stack(const EventRecord& event) {
   return {fields[0], fields[1]};
 }
 
+// The frames sent after the event (none for a record that claims more
+// shared frames than the stack has, which a producer never writes).
+inline uint32_t new_frames_of(PendingStack stack) {
+  return stack.shared < stack.depth ? stack.depth - stack.shared : 0;
+}
+
 inline uint32_t frame_records_for(uint32_t new_frames) {
   return (new_frames + kFramesPerRecord - 1) / kFramesPerRecord;
 }
@@ -165,8 +171,7 @@ inline uint32_t frame_records_for(uint32_t new_frames) {
 // The records an event takes in its ring: itself and its frame records.
 inline uint32_t records_of(const EventRecord& event) {
   if (!has_pending_stack(event)) return 1;
-  const PendingStack stack = pending_stack(event);
-  return 1 + frame_records_for(stack.depth - stack.shared);
+  return 1 + frame_records_for(new_frames_of(pending_stack(event)));
 }
 
 // Frames past the last that push_event may read: it copies whole records of

@@ -15,7 +15,7 @@ namespace {
 StackCache g_writer_edges;
 
 // The id of a stack that is not a repeat of the ring's previous one; its
-// new frames are in the `frame_records` records from ring index `first`.
+// new frames are in the frame records from ring index `first` on.
 uint32_t intern_sent_stack(ThreadRing& ring, PendingStack pending, uint64_t first, uint64_t mask) {
   WriterStacks& stacks = ring.writer_stacks;
   constexpr uint32_t kMax = WriterStacks::kMaxFrames;
@@ -25,7 +25,7 @@ uint32_t intern_sent_stack(ThreadRing& ring, PendingStack pending, uint64_t firs
   if (pending.depth == 0 || pending.depth > kMax || pending.shared > pending.depth ||
       pending.shared > stacks.depth)
     return 0;
-  const uint32_t fresh = pending.depth - pending.shared;
+  const uint32_t fresh = new_frames_of(pending);
   uint64_t* frames = stacks.frames + kMax - pending.depth;
   // Record by record: an event's frame records may wrap around the ring's end.
   for (uint32_t done = 0, r = 0; done < fresh; done += kFramesPerRecord, ++r) {
@@ -51,7 +51,7 @@ TakenEvents take_events(ThreadRing& ring, uint64_t tail, uint32_t wanted, uint64
     event = ring.records[(tail + taken++) & mask];
     if (!has_pending_stack(event)) continue;
     const PendingStack pending = pending_stack(event);
-    const uint32_t fresh = pending.shared < pending.depth ? pending.depth - pending.shared : 0;
+    const uint32_t fresh = new_frames_of(pending);
     // A repeat of the previous stack (the common case in a loop): its id.
     if (fresh == 0 && pending.depth == stacks.depth && stacks.id != 0)
       event.stack = stacks.id;
